@@ -1,0 +1,197 @@
+/* The accelerator interface: one small contract with Hypervisor.framework's
+ * semantics (facts/hvapi.md §1-2), implemented by the soft CPU, HVF and KVM.
+ *
+ * Threading: a vCPU belongs to the thread that created it; every call on it
+ * must come from that thread, except accel_vcpus_exit().
+ * Errors: 0 on success, a negative errno otherwise. */
+#ifndef AVMM_ACCEL_H
+#define AVMM_ACCEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct accel_vm;
+struct accel_vcpu;
+
+enum accel_kind { ACCEL_SOFT, ACCEL_HVF, ACCEL_KVM };
+
+/* Exit reasons: same numbering as hv_exit_reason_t. */
+enum accel_exit_reason {
+	ACCEL_EXIT_CANCELED = 0,
+	ACCEL_EXIT_EXCEPTION = 1,
+	ACCEL_EXIT_VTIMER_ACTIVATED = 2,
+	ACCEL_EXIT_UNKNOWN = 3,
+};
+
+/* What a run returns: the reason and, for exceptions, ESR_EL2 as HVF
+ * reports it, the faulting VA (FAR) and the faulting IPA. */
+struct accel_exit {
+	uint32_t reason;
+	uint64_t esr;
+	uint64_t va;
+	uint64_t ipa;
+};
+
+/* General registers: same numbering as hv_reg_t. SP is a system register
+ * (SP_EL0 / SP_EL1), as in HVF. */
+enum accel_reg {
+	ACCEL_REG_X0 = 0, /* ... X30 = 30 */
+	ACCEL_REG_PC = 31,
+	ACCEL_REG_FPCR = 32,
+	ACCEL_REG_FPSR = 33,
+	ACCEL_REG_CPSR = 34,
+};
+
+/* Memory permissions for map/protect: same values as hv_memory_flags_t. */
+enum {
+	ACCEL_MEM_READ = 1u << 0,
+	ACCEL_MEM_WRITE = 1u << 1,
+	ACCEL_MEM_EXEC = 1u << 2,
+};
+
+enum accel_irq_type { ACCEL_IRQ = 0, ACCEL_FIQ = 1 };
+
+/* System registers are named by their encoding, as hv_sys_reg_t does. */
+#define ACCEL_SYSREG(op0, op1, crn, crm, op2) \
+	((uint16_t)((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2)))
+
+struct accel_vm_config {
+	uint32_t ipa_bits;     /* 0: backend default */
+	uint64_t cntfrq_hz;    /* soft backend: generic timer frequency; 0: 24 MHz */
+};
+
+struct accel_ops {
+	const char *name;
+	int (*vm_create)(const struct accel_vm_config *cfg, struct accel_vm **out);
+	void (*vm_destroy)(struct accel_vm *vm);
+	int (*map)(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags);
+	int (*unmap)(struct accel_vm *vm, uint64_t ipa, uint64_t size);
+	int (*protect)(struct accel_vm *vm, uint64_t ipa, uint64_t size, unsigned flags);
+
+	int (*vcpu_create)(struct accel_vm *vm, struct accel_vcpu **out, const struct accel_exit **exit);
+	void (*vcpu_destroy)(struct accel_vcpu *vcpu);
+	int (*vcpu_run)(struct accel_vcpu *vcpu);
+	int (*get_reg)(struct accel_vcpu *vcpu, enum accel_reg reg, uint64_t *val);
+	int (*set_reg)(struct accel_vcpu *vcpu, enum accel_reg reg, uint64_t val);
+	int (*get_simd)(struct accel_vcpu *vcpu, unsigned reg, uint8_t val[16]);
+	int (*set_simd)(struct accel_vcpu *vcpu, unsigned reg, const uint8_t val[16]);
+	int (*get_sysreg)(struct accel_vcpu *vcpu, uint16_t enc, uint64_t *val);
+	int (*set_sysreg)(struct accel_vcpu *vcpu, uint16_t enc, uint64_t val);
+	int (*set_pending_interrupt)(struct accel_vcpu *vcpu, enum accel_irq_type type, bool pending);
+	int (*get_vtimer_mask)(struct accel_vcpu *vcpu, bool *masked);
+	int (*set_vtimer_mask)(struct accel_vcpu *vcpu, bool masked);
+	int (*get_vtimer_offset)(struct accel_vcpu *vcpu, uint64_t *offset);
+	int (*set_vtimer_offset)(struct accel_vcpu *vcpu, uint64_t offset);
+	/* MDCR_EL2.TDE: route BRK/breakpoint/step/watchpoint to the VMM. */
+	int (*set_trap_debug_exceptions)(struct accel_vcpu *vcpu, bool trap);
+	/* Any thread: make the listed vCPUs exit with ACCEL_EXIT_CANCELED;
+	 * remembered if a vCPU is not running. */
+	int (*vcpus_exit)(struct accel_vcpu *const *vcpus, unsigned count);
+};
+
+/* Every VM and vCPU handle starts with its ops pointer. */
+struct accel_vm { const struct accel_ops *ops; };
+struct accel_vcpu { const struct accel_ops *ops; };
+
+extern const struct accel_ops accel_soft_ops;
+
+/* Backend by name ("soft", "hvf", "kvm"); NULL if not built in. */
+const struct accel_ops *accel_find(const char *name);
+/* The default for this host: hvf on macOS, kvm on Linux arm64, else soft. */
+const char *accel_default_name(void);
+
+static inline int accel_vm_create(const struct accel_ops *ops, const struct accel_vm_config *cfg,
+				  struct accel_vm **out)
+{
+	return ops->vm_create(cfg, out);
+}
+static inline void accel_vm_destroy(struct accel_vm *vm) { vm->ops->vm_destroy(vm); }
+static inline int accel_map(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags)
+{
+	return vm->ops->map(vm, host, ipa, size, flags);
+}
+static inline int accel_unmap(struct accel_vm *vm, uint64_t ipa, uint64_t size)
+{
+	return vm->ops->unmap(vm, ipa, size);
+}
+static inline int accel_protect(struct accel_vm *vm, uint64_t ipa, uint64_t size, unsigned flags)
+{
+	return vm->ops->protect(vm, ipa, size, flags);
+}
+static inline int accel_vcpu_create(struct accel_vm *vm, struct accel_vcpu **out, const struct accel_exit **exit)
+{
+	return vm->ops->vcpu_create(vm, out, exit);
+}
+static inline void accel_vcpu_destroy(struct accel_vcpu *v) { v->ops->vcpu_destroy(v); }
+static inline int accel_vcpu_run(struct accel_vcpu *v) { return v->ops->vcpu_run(v); }
+static inline int accel_get_reg(struct accel_vcpu *v, enum accel_reg r, uint64_t *val)
+{
+	return v->ops->get_reg(v, r, val);
+}
+static inline int accel_set_reg(struct accel_vcpu *v, enum accel_reg r, uint64_t val)
+{
+	return v->ops->set_reg(v, r, val);
+}
+static inline int accel_get_simd(struct accel_vcpu *v, unsigned r, uint8_t val[16])
+{
+	return v->ops->get_simd(v, r, val);
+}
+static inline int accel_set_simd(struct accel_vcpu *v, unsigned r, const uint8_t val[16])
+{
+	return v->ops->set_simd(v, r, val);
+}
+static inline int accel_get_sysreg(struct accel_vcpu *v, uint16_t enc, uint64_t *val)
+{
+	return v->ops->get_sysreg(v, enc, val);
+}
+static inline int accel_set_sysreg(struct accel_vcpu *v, uint16_t enc, uint64_t val)
+{
+	return v->ops->set_sysreg(v, enc, val);
+}
+static inline int accel_set_pending_interrupt(struct accel_vcpu *v, enum accel_irq_type t, bool p)
+{
+	return v->ops->set_pending_interrupt(v, t, p);
+}
+static inline int accel_set_trap_debug_exceptions(struct accel_vcpu *v, bool trap)
+{
+	return v->ops->set_trap_debug_exceptions(v, trap);
+}
+
+/* Frequently used system register encodings (facts/hvapi.md §1.4). */
+enum {
+	SYSREG_MIDR_EL1 = 0xc000,
+	SYSREG_MPIDR_EL1 = 0xc005,
+	SYSREG_SCTLR_EL1 = 0xc080,
+	SYSREG_CPACR_EL1 = 0xc082,
+	SYSREG_TTBR0_EL1 = 0xc100,
+	SYSREG_TTBR1_EL1 = 0xc101,
+	SYSREG_TCR_EL1 = 0xc102,
+	SYSREG_SPSR_EL1 = 0xc200,
+	SYSREG_ELR_EL1 = 0xc201,
+	SYSREG_SP_EL0 = 0xc208,
+	SYSREG_ESR_EL1 = 0xc290,
+	SYSREG_FAR_EL1 = 0xc300,
+	SYSREG_PAR_EL1 = 0xc3a0,
+	SYSREG_MAIR_EL1 = 0xc510,
+	SYSREG_VBAR_EL1 = 0xc600,
+	SYSREG_TPIDR_EL1 = 0xc684,
+	SYSREG_TPIDR_EL0 = 0xde82,
+	SYSREG_TPIDRRO_EL0 = 0xde83,
+	SYSREG_CNTV_CTL_EL0 = 0xdf19,
+	SYSREG_CNTV_CVAL_EL0 = 0xdf1a,
+	SYSREG_SP_EL1 = 0xe208,
+};
+
+/* ESR fields used across the VMM. */
+#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
+#define ESR_ISS(esr) ((esr) & 0x1ffffff)
+enum {
+	EC_UNKNOWN = 0x00, EC_WFX = 0x01, EC_FP_ACCESS = 0x07, EC_ILLEGAL_STATE = 0x0e,
+	EC_SVC64 = 0x15, EC_HVC64 = 0x16, EC_SMC64 = 0x17, EC_SYSREG = 0x18,
+	EC_IABT_LOWER = 0x20, EC_IABT_CUR = 0x21, EC_PC_ALIGN = 0x22,
+	EC_DABT_LOWER = 0x24, EC_DABT_CUR = 0x25, EC_SP_ALIGN = 0x26,
+	EC_SERROR = 0x2f, EC_BRK = 0x3c,
+};
+
+#endif

@@ -1,0 +1,3 @@
+/* A64 loads and stores. */
+#include "cpu/internal.h"
+#include "a64-decode.h"

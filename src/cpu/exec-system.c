@@ -1,0 +1,340 @@
+/* A64 system instructions: hints, barriers, PSTATE writes, MRS/MSR, and
+ * SYS (cache maintenance, address translation, TLB invalidation). */
+#include "arch/dabt.h"
+#include "cpu/internal.h"
+#include "a64-decode.h"
+
+static const dinsn *h_nop(struct a64_cpu *c, const dinsn *d)
+{
+	return d + 1;
+}
+
+/* WFI/WFE: the hypervisor traps both (HCR_EL2.TWI/TWE), so they exit to the
+ * VMM with PC at the instruction -- unless EL1 traps them first for EL0
+ * (SCTLR_EL1.nTWI/nTWE = 0), which has priority. */
+static const dinsn *h_wfx(struct a64_cpu *c, const dinsn *d)
+{
+	unsigned ti = d->f0; /* 0 WFI, 1 WFE */
+	uint64_t pc = insn_pc(c, d);
+	uint32_t esr = (uint32_t)EC_WFX << 26 | 1u << 25 | ti;
+	if (c->el == 0 && !((c->sctlr >> (ti ? 18 : 16)) & 1))
+		cpu_exception(c, pc, esr | 1u << 24 | 0xeu << 20, 0, false);
+	cpu_exit_to_vmm(c, pc, ACCEL_EXIT_EXCEPTION, esr, 0, 0);
+}
+
+bool trans_HINT(struct a64_dctx *s, arg_HINT *a)
+{
+	unsigned op = (unsigned)(a->crm << 3 | a->op2);
+	s->d->fn = h_nop;
+	if (op == 2 || op == 3) { /* WFE, WFI */
+		s->d->fn = h_wfx;
+		s->d->f0 = op == 2;
+	}
+	/* YIELD, SEV, SEVL and every unallocated or unadvertised hint
+	 * (PAC*SP, BTI, ESB, PSB, CSDB ...) execute as NOP. */
+	return true;
+}
+
+static const dinsn *h_clrex(struct a64_cpu *c, const dinsn *d)
+{
+	c->excl_addr = ~0ull;
+	return d + 1;
+}
+
+static const dinsn *h_barrier(struct a64_cpu *c, const dinsn *d)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return d + 1;
+}
+
+/* ISB: a context synchronization event. Re-look-up the next instruction so
+ * code and translation changes made before it take effect. */
+static const dinsn *h_isb(struct a64_cpu *c, const dinsn *d)
+{
+	cpu_resync(c, insn_pc(c, d) + 4);
+}
+
+bool trans_CLREX(struct a64_dctx *s, arg_CLREX *a)
+{
+	(void)a;
+	s->d->fn = h_clrex;
+	return true;
+}
+bool trans_DSB(struct a64_dctx *s, arg_DSB *a)
+{
+	(void)a;
+	s->d->fn = h_barrier;
+	return true;
+}
+bool trans_DMB(struct a64_dctx *s, arg_DMB *a)
+{
+	(void)a;
+	s->d->fn = h_barrier;
+	return true;
+}
+bool trans_ISB(struct a64_dctx *s, arg_ISB *a)
+{
+	(void)a;
+	s->d->fn = h_isb;
+	return true;
+}
+
+/* ---- MSR (immediate): SPSel, DAIFSet, DAIFClr ---- */
+
+static const dinsn *h_msr_spsel(struct a64_cpu *c, const dinsn *d)
+{
+	if (c->el == 0)
+		cpu_undef(c, d);
+	cpu_set_el_spsel(c, c->el, d->f0 & 1);
+	return d + 1;
+}
+
+static const dinsn *h_msr_daif(struct a64_cpu *c, const dinsn *d)
+{
+	if (c->el == 0 && !((c->sctlr >> 9) & 1))
+		sysreg_trap_el1(c, d, (uint16_t)(d->imm), 31, false);
+	uint32_t bits = (uint32_t)(d->f0 & 0xf) << 6;
+	if (d->f1)
+		c->daif |= bits;
+	else
+		c->daif &= ~bits;
+	/* Unmasking may let a pending interrupt in: re-enter the loop. */
+	cpu_resync(c, insn_pc(c, d) + 4);
+}
+
+bool trans_MSR_imm(struct a64_dctx *s, arg_MSR_imm *a)
+{
+	if (a->op1 == 0 && a->op2 == 5) { /* SPSel */
+		s->d->fn = h_msr_spsel;
+		s->d->f0 = (uint8_t)a->crm;
+		return true;
+	}
+	if (a->op1 == 3 && (a->op2 == 6 || a->op2 == 7)) { /* DAIFSet, DAIFClr */
+		s->d->fn = h_msr_daif;
+		s->d->f0 = (uint8_t)a->crm;
+		s->d->f1 = a->op2 == 6;
+		/* For the EL0 trap syndrome: op0=0, op1, CRn=4, CRm, op2 */
+		s->d->imm = (uint64_t)(a->op1 << 11 | 4 << 7 | a->crm << 3 | a->op2);
+		return true;
+	}
+	/* PAN, UAO, DIT, SSBS, TCO, CFINV ...: not advertised. */
+	return false;
+}
+
+/* ---- MRS / MSR (register) ---- */
+
+static const dinsn *h_mrs_tpidr_el0(struct a64_cpu *c, const dinsn *d)
+{
+	c->x[d->rd] = c->tpidr_el0;
+	return d + 1;
+}
+static const dinsn *h_msr_tpidr_el0(struct a64_cpu *c, const dinsn *d)
+{
+	c->tpidr_el0 = c->x[d->rd];
+	return d + 1;
+}
+static const dinsn *h_mrs_nzcv(struct a64_cpu *c, const dinsn *d)
+{
+	c->x[d->rd] = pstate_nzcv(c);
+	return d + 1;
+}
+static const dinsn *h_msr_nzcv(struct a64_cpu *c, const dinsn *d)
+{
+	set_nzcv(c, c->x[d->rd]);
+	return d + 1;
+}
+
+static const dinsn *h_mrs(struct a64_cpu *c, const dinsn *d)
+{
+	uint64_t v;
+	if (!sysreg_read(c, d, (uint16_t)d->imm, d->f0, &v))
+		cpu_undef(c, d);
+	c->x[d->rd] = v;
+	return d + 1;
+}
+
+static const dinsn *h_msr(struct a64_cpu *c, const dinsn *d)
+{
+	if (!sysreg_write(c, d, (uint16_t)d->imm, d->f0, c->x[d->rd]))
+		cpu_undef(c, d);
+	/* Writes may change translation, interrupt masking or the stack
+	 * pointer in use: continue through a full lookup. */
+	cpu_resync(c, insn_pc(c, d) + 4);
+}
+
+static const dinsn *h_msr_el0_plain(struct a64_cpu *c, const dinsn *d)
+{
+	if (!sysreg_write(c, d, (uint16_t)d->imm, d->f0, c->x[d->rd]))
+		cpu_undef(c, d);
+	return d + 1;
+}
+
+static uint16_t sysreg_enc(int64_t op0, int64_t op1, int64_t crn, int64_t crm, int64_t op2)
+{
+	return (uint16_t)(op0 << 14 | op1 << 11 | crn << 7 | crm << 3 | op2);
+}
+
+bool trans_MRS(struct a64_dctx *s, arg_MRS *a)
+{
+	uint16_t enc = sysreg_enc(2 + a->o0, a->op1, a->crn, a->crm, a->op2);
+	s->d->rd = reg_zr_w((unsigned)a->rt);
+	s->d->f0 = (uint8_t)a->rt;
+	s->d->imm = enc;
+	if (enc == SYSREG_TPIDR_EL0)
+		s->d->fn = h_mrs_tpidr_el0;
+	else if (enc == 0xda10) /* NZCV */
+		s->d->fn = h_mrs_nzcv;
+	else
+		s->d->fn = h_mrs;
+	return true;
+}
+
+bool trans_MSR(struct a64_dctx *s, arg_MSR *a)
+{
+	uint16_t enc = sysreg_enc(2 + a->o0, a->op1, a->crn, a->crm, a->op2);
+	s->d->rd = reg_zr((unsigned)a->rt);
+	s->d->f0 = (uint8_t)a->rt;
+	s->d->imm = enc;
+	if (enc == SYSREG_TPIDR_EL0)
+		s->d->fn = h_msr_tpidr_el0;
+	else if (enc == 0xda10)
+		s->d->fn = h_msr_nzcv;
+	else if (enc == 0xda20 || enc == 0xda21) /* FPCR, FPSR: no translation effect */
+		s->d->fn = h_msr_el0_plain;
+	else
+		s->d->fn = h_msr;
+	return true;
+}
+
+/* ---- SYS: DC, IC, AT, TLBI ---- */
+
+enum sys_op {
+	SYS_IC_IALLUIS, SYS_IC_IALLU, SYS_IC_IVAU,
+	SYS_DC_ZVA, SYS_DC_VA_EL0, SYS_DC_VA_EL1, SYS_DC_SW,
+	SYS_AT, SYS_TLBI,
+};
+
+/* A cache maintenance by VA checks the translation (it can fault, with
+ * CM=1) and, for MMIO, exits to the VMM with CM=1 like hardware does. */
+static void dc_va_check(struct a64_cpu *c, const dinsn *d, uint64_t va)
+{
+	uint64_t pa;
+	uint32_t fsc;
+	if (!mmu_translate(c, va, c->mmu_idx, ACC_READ, &pa, &fsc)) {
+		uint32_t ec = c->el == 0 ? EC_DABT_LOWER : EC_DABT_CUR;
+		cpu_exception(c, insn_pc(c, d), ec << 26 | 1u << 25 | ISS_CM | ISS_WNR | fsc, va, true);
+	}
+	if (!vm_find_region(c->vm, pa))
+		cpu_exit_to_vmm(c, insn_pc(c, d), ACCEL_EXIT_EXCEPTION,
+				(uint64_t)EC_DABT_LOWER << 26 | 1u << 25 | ISS_CM | ISS_WNR | 0x07, va, pa);
+}
+
+static bool el0_cache_op_allowed(struct a64_cpu *c, const dinsn *d, unsigned sctlr_bit)
+{
+	if (c->el != 0)
+		return true;
+	if (!((c->sctlr >> sctlr_bit) & 1))
+		sysreg_trap_el1(c, d, (uint16_t)d->imm, d->f1, false);
+	return true;
+}
+
+static const dinsn *h_sys(struct a64_cpu *c, const dinsn *d)
+{
+	uint64_t xt = c->x[d->rd];
+	switch (d->f0) {
+	case SYS_IC_IALLUIS:
+	case SYS_IC_IALLU:
+		if (c->el == 0)
+			cpu_undef(c, d);
+		atomic_fetch_add(&c->vm->ic_epoch, 1);
+		break;
+	case SYS_IC_IVAU: {
+		el0_cache_op_allowed(c, d, 26); /* UCI */
+		dc_va_check(c, d, xt);
+		uint64_t pa;
+		uint32_t fsc;
+		if (mmu_translate(c, xt, c->mmu_idx, ACC_READ, &pa, &fsc))
+			code_invalidate_pa(c->vm, pa);
+		break;
+	}
+	case SYS_DC_ZVA: {
+		el0_cache_op_allowed(c, d, 14); /* DZE */
+		uint64_t va = xt & ~63ull;
+		for (unsigned i = 0; i < 64; i += 8)
+			mem_st(c, d, va + i, 8, 0, c->mmu_idx);
+		break;
+	}
+	case SYS_DC_VA_EL0:
+		el0_cache_op_allowed(c, d, 26); /* UCI */
+		dc_va_check(c, d, xt);
+		break;
+	case SYS_DC_VA_EL1: /* DC IVAC: EL1 only; treated as a clean */
+		if (c->el == 0)
+			cpu_undef(c, d);
+		dc_va_check(c, d, xt);
+		break;
+	case SYS_DC_SW:
+		if (c->el == 0)
+			cpu_undef(c, d);
+		break;
+	case SYS_AT: {
+		if (c->el == 0)
+			cpu_undef(c, d);
+		/* AT S1E1R/W, S1E0R/W: PAR_EL1 gets the PA or the fault. */
+		unsigned op2 = d->f2;
+		unsigned idx = op2 >= 2 ? MMU_EL0 : MMU_EL1;
+		int acc = (op2 & 1) ? ACC_WRITE : ACC_READ;
+		uint64_t pa;
+		uint32_t fsc;
+		if (mmu_translate(c, xt, idx, acc, &pa, &fsc))
+			c->par = (pa & 0xfffffffff000ull);
+		else
+			c->par = 1 | (uint64_t)fsc << 1;
+		break;
+	}
+	case SYS_TLBI:
+		if (c->el == 0)
+			cpu_undef(c, d);
+		/* Over-invalidation is always allowed: every vCPU drops its
+		 * TLB (inner-shareable forms must reach the others). */
+		atomic_fetch_add(&c->vm->map_epoch, 1);
+		tlb_flush_all(c);
+		cpu_resync(c, insn_pc(c, d) + 4);
+	}
+	return d + 1;
+}
+
+bool trans_SYS(struct a64_dctx *s, arg_SYS *a)
+{
+	unsigned op1 = (unsigned)a->op1, crn = (unsigned)a->crn, crm = (unsigned)a->crm, op2 = (unsigned)a->op2;
+	int op = -1;
+	if (crn == 7) {
+		if (op1 == 0 && crm == 1 && op2 == 0) op = SYS_IC_IALLUIS;
+		else if (op1 == 0 && crm == 5 && op2 == 0) op = SYS_IC_IALLU;
+		else if (op1 == 3 && crm == 5 && op2 == 1) op = SYS_IC_IVAU;
+		else if (op1 == 3 && crm == 4 && op2 == 1) op = SYS_DC_ZVA;
+		else if (op1 == 3 && op2 == 1 && (crm == 10 || crm == 11 || crm == 14)) op = SYS_DC_VA_EL0; /* CVAC CVAU CIVAC */
+		else if (op1 == 0 && crm == 6 && op2 == 1) op = SYS_DC_VA_EL1; /* IVAC */
+		else if (op1 == 0 && op2 == 2 && (crm == 6 || crm == 10 || crm == 14)) op = SYS_DC_SW; /* ISW CSW CISW */
+		else if (op1 == 0 && crm == 8 && op2 <= 3) op = SYS_AT;
+	} else if (crn == 8 && op1 == 0 && (crm == 3 || crm == 7)) {
+		/* VMALLE1(IS) ASIDE1(IS) VAE1(IS) VAAE1(IS) VALE1(IS) VAALE1(IS) */
+		if (op2 <= 3 || op2 == 5 || op2 == 7)
+			op = SYS_TLBI;
+	}
+	if (op < 0)
+		return false; /* other SYS encodings: UNDEFINED */
+	s->d->fn = h_sys;
+	s->d->f0 = (uint8_t)op;
+	s->d->f1 = (uint8_t)a->rt;
+	s->d->f2 = (uint8_t)op2;
+	s->d->rd = reg_zr((unsigned)a->rt);
+	s->d->imm = sysreg_enc(1, op1, crn, crm, op2);
+	return true;
+}
+
+bool trans_SYSL(struct a64_dctx *s, arg_SYSL *a)
+{
+	(void)s; (void)a;
+	return false; /* no SYSL operations are defined */
+}

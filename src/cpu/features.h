@@ -1,0 +1,55 @@
+/* The soft CPU's feature table: what the ID registers advertise. It must
+ * match exactly what is implemented (the guest decides what to run from
+ * it). Field layouts: Arm ARM D23.2 (ID_AA64*_EL1). */
+#ifndef AVMM_CPU_FEATURES_H
+#define AVMM_CPU_FEATURES_H
+
+#include <stdint.h>
+
+/* Implementer 0 is reserved for software use: no host errata apply. */
+#define FEAT_MIDR 0x000f0000ull
+
+/* ID_AA64PFR0: EL0 and EL1 AArch64 only (1), no EL2/EL3 (0);
+ * FP and AdvSIMD not implemented yet (0xf); GIC system registers: 0. */
+#define FEAT_ID_AA64PFR0 (1ull << 0 | 1ull << 4 | 0xfull << 16 | 0xfull << 20)
+#define FEAT_ID_AA64PFR1 0ull
+/* ID_AA64DFR0: DebugVer v8 (6), no PMU, 2 breakpoints/watchpoints fields 0. */
+#define FEAT_ID_AA64DFR0 (6ull << 0)
+/* ID_AA64ISAR0: CRC32 (bits 19:16 = 1), LSE atomics (23:20 = 2). */
+#define FEAT_ID_AA64ISAR0 (1ull << 16 | 2ull << 20)
+/* ID_AA64ISAR1: LRCPC (23:20 = 1): LDAPR. No pointer authentication. */
+#define FEAT_ID_AA64ISAR1 (1ull << 20)
+/* ID_AA64MMFR0: PARange 48 bits (5), 16-bit ASIDs (2), 16K granule (1),
+ * 64K granule (0 = supported), 4K granule (0 = supported), little-endian. */
+#define FEAT_ID_AA64MMFR0 (5ull << 0 | 2ull << 4 | 1ull << 20)
+#define FEAT_ID_AA64MMFR1 0ull
+#define FEAT_ID_AA64MMFR2 0ull
+
+/* CTR_EL0: 64-byte lines (IminLine/DminLine/ERG/CWG = 4), PIPT I-cache,
+ * IDC=DIC=0 so guests do cache maintenance (the code cache relies on IC). */
+#define FEAT_CTR (1ull << 31 | 4ull << 24 | 4ull << 20 | 4ull << 16 | 2ull << 14 | 4ull)
+/* DCZID_EL0: DC ZVA allowed, 64-byte blocks. */
+#define FEAT_DCZID 4ull
+/* CLIDR_EL1: separate L1 I and D caches, LoUIS = LoC = LoUU = 1. */
+#define FEAT_CLIDR (1ull << 27 | 1ull << 24 | 1ull << 21 | 3ull)
+/* CCSIDR_EL1 for CSSELR: 64-byte lines, 4 ways, 256 sets (32 KiB). */
+static inline uint64_t feat_ccsidr(uint64_t csselr)
+{
+	(void)csselr;
+	return (255ull << 13) | (3ull << 3) | 2ull;
+}
+
+/* SCTLR_EL1 (v8.0): RES1 bits 29,28,23,22,20,11; writable: M A C SA SA0
+ * CP15BEN ITD SED UMA I DZE UCT nTWI nTWE WXN UCI. EE/E0E RES0 (no big
+ * endian). */
+#define SCTLR_RES1 (1ull << 29 | 1ull << 28 | 1ull << 23 | 1ull << 22 | 1ull << 20 | 1ull << 11)
+#define SCTLR_WMASK 0x40dd3bfull
+
+/* FPCR: AHP DN FZ RMode (FZ16 needs FP16, trap enables need trapping). */
+#define FEAT_FPCR_MASK 0x07c00000u
+/* FPSR: QC and the cumulative flags. */
+#define FEAT_FPSR_MASK 0x0800009fu
+/* TCR_EL1 fields of v8.0 (no HA/HD, no TBID). */
+#define FEAT_TCR_MASK 0x77ffffffbfull
+
+#endif

@@ -1,0 +1,307 @@
+/* The software CPU's execution engine: the run loop, the decoded-instruction
+ * cache keyed by guest physical page, and instruction-fetch lookup. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "cpu/internal.h"
+#include "cpu/timer.h"
+
+/* Instructions run between checks of kicks, interrupts and epochs. */
+#define CHUNK 512
+/* Decoded pages kept per vCPU before the cache is dropped and refilled. */
+#define DPAGE_CAP 8192
+
+bool a64_decode(struct a64_dctx *s, uint32_t insn);
+
+/* ---- Decoded pages -------------------------------------------------------- */
+
+static const dinsn *h_decode(struct a64_cpu *c, const dinsn *cd);
+static const dinsn *h_page_end(struct a64_cpu *c, const dinsn *d)
+{
+	return cpu_lookup(c, c->cur_va_page + 0x1000);
+}
+
+static void dpage_reset(struct dpage *dp)
+{
+	for (unsigned i = 0; i < DPAGE_ENTRIES; i++)
+		dp->e[i].fn = h_decode;
+	dp->e[DPAGE_ENTRIES].fn = h_page_end;
+}
+
+static void dcache_flush(struct a64_cpu *c)
+{
+	for (uint32_t i = 0; i < c->dhash_size; i++) {
+		struct dpage *dp = c->dhash[i], *n;
+		for (; dp; dp = n) {
+			n = dp->hnext;
+			free(dp);
+		}
+		c->dhash[i] = NULL;
+	}
+	c->dpages = 0;
+	memset(c->itlb, 0, sizeof(c->itlb));
+	for (unsigned i = 0; i < ITLB_SIZE; i++)
+		c->itlb[i].tag = TLB_INVALID;
+	c->stats.dcache_flushes++;
+}
+
+static struct dpage *dpage_get(struct a64_cpu *c, uint64_t pa, struct a64_region *r)
+{
+	uint32_t h = (uint32_t)((pa >> 12) * 0x9E3779B1u) & (c->dhash_size - 1);
+	struct dpage *dp;
+	for (dp = c->dhash[h]; dp; dp = dp->hnext)
+		if (dp->pa == pa)
+			return dp;
+	if (c->dpages >= DPAGE_CAP) {
+		dcache_flush(c);
+	}
+	dp = malloc(sizeof(*dp));
+	if (!dp) {
+		fprintf(stderr, "avmm: out of memory for the decoded-instruction cache\n");
+		abort();
+	}
+	uint64_t pg = (pa - r->ipa) >> 12;
+	dp->pa = pa;
+	dp->host = r->host + (pa - r->ipa);
+	dp->gen_ptr = &r->gen[pg];
+	dp->gen = atomic_load_explicit(&r->gen[pg], memory_order_acquire);
+	dp->ic_epoch = atomic_load_explicit(&c->vm->ic_epoch, memory_order_acquire);
+	dpage_reset(dp);
+	dp->hnext = c->dhash[h];
+	c->dhash[h] = dp;
+	c->dpages++;
+	/* From now on, stores to this page must invalidate it: make every
+	 * vCPU's write TLB take the slow path for it. */
+	if (!atomic_load_explicit(&r->code[pg], memory_order_relaxed)) {
+		atomic_store(&r->code[pg], 1);
+		atomic_fetch_add(&c->vm->code_epoch, 1);
+	}
+	return dp;
+}
+
+/* A page whose generation moved on is re-decoded from scratch. */
+static void dpage_validate(struct a64_cpu *c, struct dpage *dp)
+{
+	uint32_t g = atomic_load_explicit(dp->gen_ptr, memory_order_acquire);
+	uint32_t e = atomic_load_explicit(&c->vm->ic_epoch, memory_order_acquire);
+	if (unlikely(g != dp->gen || e != dp->ic_epoch)) {
+		dp->gen = g;
+		dp->ic_epoch = e;
+		dpage_reset(dp);
+		const uint64_t pg = dp->pa;
+		struct a64_region *r = vm_find_region(c->vm, pg);
+		if (r && !atomic_load(&r->code[(pg - r->ipa) >> 12])) {
+			atomic_store(&r->code[(pg - r->ipa) >> 12], 1);
+			atomic_fetch_add(&c->vm->code_epoch, 1);
+		}
+	}
+}
+
+static void check_epochs(struct a64_cpu *c)
+{
+	uint32_t me = atomic_load_explicit(&c->vm->map_epoch, memory_order_acquire);
+	uint32_t ce = atomic_load_explicit(&c->vm->code_epoch, memory_order_acquire);
+	if (unlikely(me != c->seen_map_epoch)) {
+		c->seen_map_epoch = me;
+		c->seen_code_epoch = ce;
+		tlb_flush_all(c);
+	} else if (unlikely(ce != c->seen_code_epoch)) {
+		c->seen_code_epoch = ce;
+		tlb_flush_writes(c);
+	}
+}
+
+static const dinsn *h_decode(struct a64_cpu *c, const dinsn *cd)
+{
+	dinsn *d = (dinsn *)cd; /* entries are written only here */
+	size_t idx = (size_t)(d - c->cur_dp->e);
+	uint32_t insn;
+	memcpy(&insn, c->cur_dp->host + idx * 4, 4);
+	struct a64_dctx s = { .d = d, .insn = insn, .c = c };
+	memset(&d->rd, 0, sizeof(*d) - offsetof(dinsn, rd));
+	c->stats.decoded++;
+	if (!a64_decode(&s, insn))
+		d->fn = h_undef;
+	return d->fn(c, d);
+}
+
+const dinsn *h_undef(struct a64_cpu *c, const dinsn *d)
+{
+	cpu_undef(c, d);
+}
+
+const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
+{
+	if (unlikely(va & 3)) {
+		/* PC alignment fault, taken when the instruction is fetched. */
+		cpu_exception(c, va, (uint32_t)EC_PC_ALIGN << 26 | 1u << 25, va, true);
+	}
+	if (unlikely(c->pstate_il)) /* after an illegal exception return */
+		cpu_exception(c, va, (uint32_t)EC_ILLEGAL_STATE << 26 | 1u << 25, 0, false);
+	check_epochs(c);
+	uint64_t page = va & ~0xfffull;
+	struct itlb_entry *ie = &c->itlb[(va >> 12) & (ITLB_SIZE - 1)];
+	struct dpage *dp;
+	if (likely(ie->tag == (page | c->mmu_idx << 1))) {
+		dp = ie->dp;
+	} else {
+		uint64_t pa;
+		uint32_t fsc;
+		if (!mmu_translate(c, va, c->mmu_idx, ACC_EXEC, &pa, &fsc)) {
+			/* Stage-1 instruction abort. */
+			uint32_t ec = c->el == 0 ? EC_IABT_LOWER : EC_IABT_CUR;
+			cpu_exception(c, va, ec << 26 | 1u << 25 | fsc, va, true);
+		}
+		struct a64_region *r = vm_find_region(c->vm, pa);
+		if (!r) /* stage 2: not RAM -> exit, as HVF does (EC 0x20, translation fault) */
+			cpu_exit_to_vmm(c, va, ACCEL_EXIT_EXCEPTION, (uint64_t)EC_IABT_LOWER << 26 | 1u << 25 | 0x07,
+					va, pa);
+		if (!(r->perm[(pa - r->ipa) >> 12] & ACCEL_MEM_EXEC))
+			cpu_exit_to_vmm(c, va, ACCEL_EXIT_EXCEPTION, (uint64_t)EC_IABT_LOWER << 26 | 1u << 25 | 0x0f,
+					va, pa);
+		dp = dpage_get(c, pa & ~0xfffull, r);
+		ie->tag = page | c->mmu_idx << 1;
+		ie->dp = dp;
+	}
+	dpage_validate(c, dp);
+	c->cur_dp = dp;
+	c->cur_va_page = page;
+	return &dp->e[(va & 0xfff) >> 2];
+}
+
+void a64_itlb_flush(struct a64_cpu *c)
+{
+	for (unsigned i = 0; i < ITLB_SIZE; i++)
+		c->itlb[i].tag = TLB_INVALID;
+}
+
+/* ---- Leaving the inner loop ---------------------------------------------- */
+
+NORETURN void cpu_exit_to_vmm(struct a64_cpu *c, uint64_t pc, uint32_t reason, uint64_t esr, uint64_t va,
+			      uint64_t ipa)
+{
+	c->pc = pc;
+	c->exit->reason = reason;
+	c->exit->esr = esr;
+	c->exit->va = va;
+	c->exit->ipa = ipa;
+	longjmp(c->jb, RUN_EXIT);
+}
+
+NORETURN void cpu_resync(struct a64_cpu *c, uint64_t pc)
+{
+	c->pc = pc;
+	longjmp(c->jb, RUN_CONTINUE);
+}
+
+/* ---- The run loop --------------------------------------------------------- */
+
+static bool take_interrupts(struct a64_cpu *c, uint64_t pc);
+
+void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
+{
+	c->exit = exit;
+	memset(exit, 0, sizeof(*exit));
+	/* HVF: a pending cancel makes the run return at once. */
+	if (atomic_exchange(&c->kick, 0)) {
+		exit->reason = ACCEL_EXIT_CANCELED;
+		return;
+	}
+	if (setjmp(c->jb) == RUN_EXIT)
+		goto out;
+	for (;;) {
+		if (atomic_load_explicit(&c->kick, memory_order_relaxed)) {
+			atomic_store(&c->kick, 0);
+			exit->reason = ACCEL_EXIT_CANCELED;
+			goto out;
+		}
+		if (timer_vtimer_should_exit(c)) {
+			exit->reason = ACCEL_EXIT_VTIMER_ACTIVATED;
+			c->vtimer_masked = true;
+			goto out;
+		}
+		const dinsn *d = cpu_lookup(c, c->pc);
+		if (take_interrupts(c, c->pc))
+			continue;
+		for (;;) {
+			for (int n = CHUNK; n > 0; n--)
+				d = d->fn(c, d);
+			c->stats.insns += CHUNK;
+			if (atomic_load_explicit(&c->kick, memory_order_relaxed) || timer_vtimer_should_exit(c)) {
+				c->pc = insn_pc(c, d);
+				break;
+			}
+			if (take_interrupts(c, insn_pc(c, d)))
+				break;
+			check_epochs(c);
+		}
+	}
+out:
+	/* HVF clears the pending interrupt lines after every run. */
+	atomic_store(&c->irq_line, 0);
+	atomic_store(&c->fiq_line, 0);
+}
+
+/* IRQ/FIQ lines are level inputs set by the VMM; take them when unmasked.
+ * Returns true if an exception was taken (c->pc updated). */
+static bool take_interrupts(struct a64_cpu *c, uint64_t pc)
+{
+	uint32_t irq = atomic_load_explicit(&c->irq_line, memory_order_relaxed);
+	uint32_t fiq = atomic_load_explicit(&c->fiq_line, memory_order_relaxed);
+	if (likely(!irq && !fiq))
+		return false;
+	extern bool cpu_irq_entry(struct a64_cpu *c, uint64_t pc, bool irq, bool fiq);
+	return cpu_irq_entry(c, pc, irq, fiq);
+}
+
+/* ---- Creation ------------------------------------------------------------- */
+
+struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
+{
+	struct a64_cpu *c = aligned_alloc(64, (sizeof(*c) + 63) & ~(size_t)63);
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->vm = vm;
+	c->dhash_size = 4096;
+	c->dhash = calloc(c->dhash_size, sizeof(*c->dhash));
+	if (!c->dhash) {
+		free(c);
+		return NULL;
+	}
+	for (unsigned i = 0; i < ITLB_SIZE; i++)
+		c->itlb[i].tag = TLB_INVALID;
+	tlb_flush_all(c);
+	c->seen_map_epoch = atomic_load(&vm->map_epoch);
+	c->seen_code_epoch = atomic_load(&vm->code_epoch);
+	c->excl_addr = ~0ull;
+	/* A fresh HVF vCPU: EL0t, SCTLR 0 (facts/hvapi.md §2.1); VMMs set
+	 * CPSR explicitly. */
+	c->el = 0;
+	c->spsel = 0;
+	c->daif = 0xf << 6;
+	c->mmu_idx = MMU_EL0;
+	sysreg_reset(c);
+	return c;
+}
+
+void a64_cpu_free(struct a64_cpu *c)
+{
+	if (!c)
+		return;
+	dcache_flush(c);
+	free(c->dhash);
+	free(c);
+}
+
+void a64_cpu_kick(struct a64_cpu *c)
+{
+	atomic_store(&c->kick, 1);
+}
+
+const struct a64_stats *a64_cpu_stats(struct a64_cpu *c)
+{
+	return &c->stats;
+}
