@@ -84,14 +84,29 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static int load_image(const char *path, uint8_t *ram, uint64_t ram_size)
+/* Load the guest image. An arm64 Image (magic "ARM\x64" at 0x38) goes to
+ * RAM + text_offset as the arm64 boot protocol says; anything else is a raw
+ * binary at the start of RAM. Returns the entry offset into RAM, or -1. */
+static int64_t load_image(const char *path, uint8_t *ram, uint64_t ram_size)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "avmm: cannot open kernel '%s': %s\n", path, strerror(errno));
 		return -1;
 	}
-	size_t n = fread(ram, 1, ram_size, f);
+	uint8_t hdr[64] = { 0 };
+	size_t hn = fread(hdr, 1, sizeof(hdr), f);
+	uint64_t off = 0;
+	if (hn == sizeof(hdr) && !memcmp(hdr + 0x38, "ARM\x64", 4)) {
+		memcpy(&off, hdr + 8, 8);
+		if (off >= ram_size) {
+			fprintf(stderr, "avmm: kernel '%s' asks for text_offset 0x%" PRIx64 ", beyond guest RAM\n", path, off);
+			fclose(f);
+			return -1;
+		}
+	}
+	rewind(f);
+	size_t n = fread(ram + off, 1, ram_size - off, f);
 	int more = fgetc(f);
 	fclose(f);
 	if (more != EOF) {
@@ -103,7 +118,7 @@ static int load_image(const char *path, uint8_t *ram, uint64_t ram_size)
 		fprintf(stderr, "avmm: kernel '%s' is empty\n", path);
 		return -1;
 	}
-	return 0;
+	return (int64_t)off;
 }
 
 /* Complete an ISV=1 MMIO access (facts/hvapi.md §4.2). */
@@ -158,7 +173,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "avmm: cannot allocate %" PRIu64 " MiB of guest RAM: %s\n", o.ram_mib, strerror(errno));
 		return 1;
 	}
-	if (load_image(o.kernel, ram, ram_size))
+	int64_t entry = load_image(o.kernel, ram, ram_size);
+	if (entry < 0)
 		return 2;
 
 	struct accel_vm *vm;
@@ -174,7 +190,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	accel_set_reg(v, ACCEL_REG_CPSR, 0x3c5); /* EL1h, DAIF masked */
-	accel_set_reg(v, ACCEL_REG_PC, RAM_BASE);
+	accel_set_reg(v, ACCEL_REG_PC, RAM_BASE + (uint64_t)entry);
 	accel_set_sysreg(v, SYSREG_SP_EL1, RAM_BASE + ram_size);
 
 	struct timespec t0, t1;

@@ -1,0 +1,80 @@
+/* Guest runtime: PL011 transmit at the virt machine's UART address, PSCI
+ * SYSTEM_OFF at the end. */
+#include "rt.h"
+
+#define UART_DR ((volatile uint32_t *)0x09000000)
+#define UART_FR ((volatile uint32_t *)0x09000018)
+
+static unsigned failures, checks;
+void (*rt_exception_hook)(unsigned kind, struct rt_frame *f);
+
+void rt_putc(char ch)
+{
+	while (*UART_FR & (1u << 5)) /* TXFF */
+		;
+	*UART_DR = (uint32_t)(unsigned char)ch;
+}
+
+void rt_puts(const char *s)
+{
+	while (*s)
+		rt_putc(*s++);
+}
+
+void rt_put_hex(uint64_t v)
+{
+	rt_puts("0x");
+	for (int i = 60; i >= 0; i -= 4)
+		rt_putc("0123456789abcdef"[(v >> i) & 15]);
+}
+
+void rt_put_dec(uint64_t v)
+{
+	char buf[21];
+	int i = 20;
+	buf[i] = 0;
+	do {
+		buf[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	rt_puts(&buf[i]);
+}
+
+void rt_check(int cond, const char *what)
+{
+	checks++;
+	if (!cond)
+		failures++;
+	rt_puts(cond ? "ok   " : "FAIL ");
+	rt_puts(what);
+	rt_putc('\n');
+}
+
+void rt_exception(unsigned kind, struct rt_frame *f);
+void rt_exception(unsigned kind, struct rt_frame *f)
+{
+	if (rt_exception_hook) {
+		rt_exception_hook(kind, f);
+		return;
+	}
+	rt_puts("FAIL unexpected exception, vector ");
+	rt_put_dec(kind);
+	rt_puts(" ESR ");
+	rt_put_hex(rt_read_esr());
+	rt_puts(" ELR ");
+	rt_put_hex(rt_read_elr());
+	rt_putc('\n');
+	failures++;
+	rt_exit();
+}
+
+void rt_exit(void)
+{
+	rt_put_dec(checks - failures);
+	rt_puts(" passed, ");
+	rt_put_dec(failures);
+	rt_puts(" failed\n");
+	rt_psci(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
+	for (;;)
+		;
+}
