@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Runs a bare-metal guest test program on avmm and, unless told not to, on
+qemu-system-aarch64 (-M virt -cpu cortex-a57) as the system-level oracle.
+
+Passes when avmm exits 0, the transcript ends with "N passed, 0 failed", and
+(with the oracle) both transcripts are identical byte for byte.
+"""
+import argparse
+import difflib
+import subprocess
+import sys
+
+
+def run(cmd, timeout):
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return None, (e.stdout or b"").decode(errors="replace"), "timed out after %ds" % timeout
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--avmm", required=True)
+    ap.add_argument("--qemu", help="qemu-system-aarch64; omit for avmm-only tests")
+    ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--avmm-arg", action="append", default=[])
+    ap.add_argument("image")
+    a = ap.parse_args()
+
+    rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg, a.timeout)
+    sys.stdout.write(out)
+    ok = True
+    if rc != 0:
+        print("avmm: exit status %s; stderr:\n%s" % (rc, err))
+        ok = False
+    last = out.strip().splitlines()[-1:] if out.strip() else []
+    if not last or not last[0].endswith(" 0 failed"):
+        print("avmm transcript does not end with 'N passed, 0 failed'")
+        ok = False
+    if a.qemu:
+        qcmd = [a.qemu, "-M", "virt", "-cpu", "cortex-a57", "-m", "256", "-display", "none",
+                "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", a.image]
+        qrc, qout, qerr = run(qcmd, a.timeout)
+        if qrc != 0:
+            print("qemu-system-aarch64: exit status %s; stderr:\n%s" % (qrc, qerr))
+            ok = False
+        if qout != out:
+            print("transcripts differ (--- qemu, +++ avmm):")
+            sys.stdout.writelines(difflib.unified_diff(
+                qout.splitlines(True), out.splitlines(True), "qemu", "avmm"))
+            ok = False
+        else:
+            print("transcript identical to qemu-system-aarch64's")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
