@@ -88,6 +88,7 @@ struct a64_vm {
 	_Atomic uint32_t map_epoch;  /* map/unmap/protect: every TLB is stale */
 	_Atomic uint32_t code_epoch; /* a page became code: write TLBs are stale */
 	_Atomic uint32_t ic_epoch;   /* IC IALLU(IS): every dpage is stale */
+	_Atomic uint32_t layout_epoch; /* map/unmap: decoded pages may point at freed regions */
 	uint64_t cntfrq;
 	uint64_t boot_ns;
 };
@@ -140,7 +141,7 @@ struct a64_cpu {
 	struct tlb_entry (*tlb_cur)[TLB_SIZE]; /* not used: see mmu_idx */
 	uint32_t mmu_idx;
 	struct itlb_entry itlb[ITLB_SIZE];
-	uint32_t seen_map_epoch, seen_code_epoch;
+	uint32_t seen_map_epoch, seen_code_epoch, seen_layout_epoch;
 
 	/* Decoded pages: hash on physical page number. */
 	struct dpage **dhash;

@@ -72,6 +72,7 @@ int a64_vm_map(struct a64_vm *vm, void *host, uint64_t ipa, uint64_t size, unsig
 	}
 	memset(r.perm, (int)flags, pages);
 	vm->regions[vm->nregions++] = r;
+	atomic_fetch_add(&vm->layout_epoch, 1);
 	atomic_fetch_add(&vm->map_epoch, 1);
 	atomic_fetch_add(&vm->ic_epoch, 1);
 	return 0;
@@ -79,12 +80,15 @@ int a64_vm_map(struct a64_vm *vm, void *host, uint64_t ipa, uint64_t size, unsig
 
 int a64_vm_unmap(struct a64_vm *vm, uint64_t ipa, uint64_t size)
 {
-	/* Whole regions only: HVF users unmap what they mapped. */
+	/* Whole regions only: HVF users unmap what they mapped. As with HVF,
+	 * no vCPU may be running: the vCPUs drop their decoded pages (which
+	 * point into the region's tables) at their next run. */
 	for (unsigned i = 0; i < vm->nregions; i++) {
 		struct a64_region *r = &vm->regions[i];
 		if (r->ipa == ipa && r->size == size) {
 			region_free(r);
 			vm->regions[i] = vm->regions[--vm->nregions];
+			atomic_fetch_add(&vm->layout_epoch, 1);
 			atomic_fetch_add(&vm->map_epoch, 1);
 			atomic_fetch_add(&vm->ic_epoch, 1);
 			return 0;

@@ -101,6 +101,11 @@ static void dpage_validate(struct a64_cpu *c, struct dpage *dp)
 
 static void check_epochs(struct a64_cpu *c)
 {
+	uint32_t le = atomic_load_explicit(&c->vm->layout_epoch, memory_order_acquire);
+	if (unlikely(le != c->seen_layout_epoch)) {
+		c->seen_layout_epoch = le;
+		dcache_flush(c);
+	}
 	uint32_t me = atomic_load_explicit(&c->vm->map_epoch, memory_order_acquire);
 	uint32_t ce = atomic_load_explicit(&c->vm->code_epoch, memory_order_acquire);
 	if (unlikely(me != c->seen_map_epoch)) {
@@ -276,6 +281,7 @@ struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
 	tlb_flush_all(c);
 	c->seen_map_epoch = atomic_load(&vm->map_epoch);
 	c->seen_code_epoch = atomic_load(&vm->code_epoch);
+	c->seen_layout_epoch = atomic_load(&vm->layout_epoch);
 	c->excl_addr = ~0ull;
 	/* A fresh HVF vCPU: EL0t, SCTLR 0 (facts/hvapi.md §2.1); VMMs set
 	 * CPSR explicitly. */
