@@ -25,16 +25,26 @@ static uint32_t ldst_single(uint32_t insn, bool ar)
 
 uint32_t a64_dabt_insn_syndrome(uint32_t insn)
 {
-	/* Only general-purpose (V=0) load/store register forms. */
-	if ((insn & 0x3b000000) == 0x39000000) /* unsigned immediate */
+	/* Only general-purpose (V=0, bit 26 clear) load/store register forms. */
+	if ((insn & 0x3f000000) == 0x18000000) { /* LDR (literal), LDRSW (literal) */
+		unsigned opc = insn >> 30, rt = insn & 31;
+		if (opc == 0)
+			return syn(2, false, rt, false, false);
+		if (opc == 1)
+			return syn(3, false, rt, true, false);
+		if (opc == 2)
+			return syn(2, true, rt, true, false);
+		return 0; /* PRFM (literal) */
+	}
+	if ((insn & 0x3f000000) == 0x39000000) /* unsigned immediate */
 		return ldst_single(insn, false);
-	if ((insn & 0x3b200000) == 0x38000000) {
+	if ((insn & 0x3f200000) == 0x38000000) {
 		unsigned op = (insn >> 10) & 3; /* 0 unscaled, 1 post, 2 unprivileged, 3 pre */
 		if (op == 0 || op == 2)
 			return ldst_single(insn, false);
 		return 0; /* writeback */
 	}
-	if ((insn & 0x3b200c00) == 0x38200800) /* register offset */
+	if ((insn & 0x3f200c00) == 0x38200800) /* register offset */
 		return ldst_single(insn, false);
 	/* LDAR/STLR/LDLAR/STLLR (ordered, o2=1 L? o1=0 o0): 0x08800000 family */
 	if ((insn & 0x3f000000) == 0x08000000 && (insn & (1u << 23))) {

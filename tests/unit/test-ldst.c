@@ -905,7 +905,7 @@ static void test_sp(void)
 	);
 	check_exception();
 
-	begin("SP alignment fault: stores and exclusives, PRFM exempt");
+	begin("SP alignment fault: STP; PRFM exempt");
 	t.sctlr = SCTLR_BASE | SCTLR_SA;
 	setsp(DA(0x808));
 	want_exception(1, ESR_SP_ALIGN, ~0u, 0, false);
@@ -1587,7 +1587,8 @@ static void test_xzr(void)
 	);
 	expx(2, im(0x108, 8));
 	expm(0x110, 8, 0);
-	expm(0x120, 16, 0);
+	expm(0x120, 8, 0);
+	expm(0x128, 8, 0);
 	expm(0x130, 8, im(0x130, 8) + t.in.x[3]);
 	expm(0x100, 8, t.in.x[3]);
 }
@@ -1595,7 +1596,7 @@ static void test_xzr(void)
 /* ---- atomicity across vCPU threads ------------------------------------------------ */
 
 #define NTHREADS 4
-#define NITER 20000
+#define NITER 100000
 static uint64_t thread_pc;
 
 static void setreg(struct accel_vcpu *v, unsigned r, uint64_t val)
