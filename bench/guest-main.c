@@ -1,0 +1,13 @@
+/* Bare-metal entry of the CPU benchmark (avmm side). */
+#include "rt/rt.h"
+
+uint64_t bench_workload(unsigned rounds);
+
+int main(void)
+{
+	uint64_t r = bench_workload(BENCH_ROUNDS);
+	rt_puts("result ");
+	rt_put_hex(r);
+	rt_putc('\n');
+	return 0;
+}
