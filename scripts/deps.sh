@@ -2,7 +2,8 @@
 # Installs the Debian packages avmm needs to build, run and test, if missing.
 set -euo pipefail
 pkgs=(meson ninja-build gcc pkg-config python3 libfdt-dev zlib1g-dev
-      gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user qemu-system-arm bc)
+      gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user qemu-system-arm bc
+      clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,9 +16,10 @@ static const dinsn *h_wfx(struct a64_cpu *c, const dinsn *d)
 {
 	unsigned ti = d->f0; /* 0 WFI, 1 WFE */
 	uint64_t pc = insn_pc(c, d);
-	uint32_t esr = (uint32_t)EC_WFX << 26 | 1u << 25 | ti;
+	/* ISS: CV = 1, COND = 0b1110 (taken from AArch64), TI */
+	uint32_t esr = (uint32_t)EC_WFX << 26 | 1u << 25 | 1u << 24 | 0xeu << 20 | ti;
 	if (c->el == 0 && !((c->sctlr >> (ti ? 18 : 16)) & 1))
-		cpu_exception(c, pc, esr | 1u << 24 | 0xeu << 20, 0, false);
+		cpu_exception(c, pc, esr, 0, false);
 	cpu_exit_to_vmm(c, pc, ACCEL_EXIT_EXCEPTION, esr, 0, 0);
 }
 

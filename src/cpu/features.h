@@ -13,8 +13,11 @@
  * FP and AdvSIMD not implemented yet (0xf); GIC system registers: 0. */
 #define FEAT_ID_AA64PFR0 (1ull << 0 | 1ull << 4 | 0xfull << 16 | 0xfull << 20)
 #define FEAT_ID_AA64PFR1 0ull
-/* ID_AA64DFR0: DebugVer v8 (6), no PMU, 2 breakpoints/watchpoints fields 0. */
-#define FEAT_ID_AA64DFR0 (6ull << 0)
+/* ID_AA64DFR0: DebugVer v8 (6); BRPs and WRPs = 1 (2 breakpoints and 2
+ * watchpoints, the architectural minimum; their registers trap to the VMM
+ * as on HVF, see sysreg.c), CTX_CMPs 0 (1); PMUVer 0: PMU registers trap to
+ * the VMM (HVF without EL2), which decides what to present. */
+#define FEAT_ID_AA64DFR0 (6ull << 0 | 1ull << 12 | 1ull << 20)
 /* ID_AA64ISAR0: CRC32 (bits 19:16 = 1), LSE atomics (23:20 = 2). */
 #define FEAT_ID_AA64ISAR0 (1ull << 16 | 2ull << 20)
 /* ID_AA64ISAR1: LRCPC (23:20 = 1): LDAPR. No pointer authentication. */
@@ -25,18 +28,22 @@
 #define FEAT_ID_AA64MMFR1 0ull
 #define FEAT_ID_AA64MMFR2 0ull
 
-/* CTR_EL0: 64-byte lines (IminLine/DminLine/ERG/CWG = 4), PIPT I-cache,
- * IDC=DIC=0 so guests do cache maintenance (the code cache relies on IC). */
-#define FEAT_CTR (1ull << 31 | 4ull << 24 | 4ull << 20 | 4ull << 16 | 2ull << 14 | 4ull)
+/* CTR_EL0: 64-byte lines (IminLine/DminLine/ERG/CWG = 4), PIPT I-cache
+ * (L1Ip = 0b11), IDC=DIC=0 so guests do cache maintenance (the code cache
+ * relies on IC). */
+#define FEAT_CTR (1ull << 31 | 4ull << 24 | 4ull << 20 | 4ull << 16 | 3ull << 14 | 4ull)
 /* DCZID_EL0: DC ZVA allowed, 64-byte blocks. */
 #define FEAT_DCZID 4ull
 /* CLIDR_EL1: separate L1 I and D caches, LoUIS = LoC = LoUU = 1. */
 #define FEAT_CLIDR (1ull << 27 | 1ull << 24 | 1ull << 21 | 3ull)
-/* CCSIDR_EL1 for CSSELR: 64-byte lines, 4 ways, 256 sets (32 KiB). */
+/* CCSIDR_EL1 for CSSELR: the L1 caches (Level 0, either InD) have 64-byte
+ * lines (LineSize 2), 4 ways, 128 sets (32 KiB); CSSELR naming a level
+ * CLIDR does not list gives an UNKNOWN value: 0. */
 static inline uint64_t feat_ccsidr(uint64_t csselr)
 {
-	(void)csselr;
-	return (255ull << 13) | (3ull << 3) | 2ull;
+	if ((csselr >> 1) & 7)
+		return 0;
+	return (127ull << 13) | (3ull << 3) | 2ull;
 }
 
 /* SCTLR_EL1 (v8.0): RES1 bits 29,28,23,22,20,11; writable: M A C SA SA0

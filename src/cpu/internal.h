@@ -59,6 +59,10 @@ enum { REG_ZR = 31, REG_SINK = 32, REG_SP = 33, NREGS = 34 };
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1ull
+/* Tag flag: the page is valid for the access but unaligned accesses to it
+ * fault (Device memory, MMU off, SCTLR_EL1.A): the fast path misses and
+ * mem.c's slow path checks alignment without walking again. */
+#define TLB_ALIGN 2ull
 struct tlb_entry {
 	uint64_t rtag, wtag;
 	uintptr_t addend; /* host = va + addend */
@@ -155,6 +159,7 @@ struct a64_cpu {
 	_Atomic uint32_t irq_line, fiq_line;
 	bool trap_debug;
 	bool vtimer_masked;
+	bool fp_enabled; /* CPACR_EL1.FPEN allows FP/SIMD at the current EL */
 
 	struct a64_stats stats;
 };
@@ -223,6 +228,18 @@ NORETURN void cpu_undef(struct a64_cpu *c, const dinsn *d);
 /* Re-look-up the instruction after d: for changes of translation or state
  * that the decoded page or TLB cannot see. */
 NORETURN void cpu_resync(struct a64_cpu *c, uint64_t pc);
+
+/* FP/SIMD access check (CPACR_EL1.FPEN): every FP/SIMD instruction and
+ * FPCR/FPSR access calls cpu_fp_check(c, d) before touching FP state; when
+ * FPEN does not enable access at the current EL it traps to EL1 with EC 0x07.
+ * c->fp_enabled is recomputed on CPACR writes and EL changes. */
+NORETURN void cpu_fp_trap(struct a64_cpu *c, const dinsn *d);
+static inline void cpu_fp_check(struct a64_cpu *c, const dinsn *d)
+{
+	if (unlikely(!c->fp_enabled))
+		cpu_fp_trap(c, d);
+}
+void cpu_update_fp_enabled(struct a64_cpu *c);
 
 /* Exception-level changes (SP banking, mmu index). */
 void cpu_set_el_spsel(struct a64_cpu *c, unsigned el, unsigned spsel);

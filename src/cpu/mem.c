@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "arch/dabt.h"
+#include "arch/pgwalk.h"
 #include "cpu/internal.h"
 #include "cpu/timer.h"
 
@@ -170,102 +171,166 @@ static NORETURN void stage2_exit(struct a64_cpu *c, const dinsn *d, uint64_t va,
 	cpu_exit_to_vmm(c, insn_pc(c, d), ACCEL_EXIT_EXCEPTION, esr, va, pa);
 }
 
-/* Translate, find RAM and check stage-2 permission; fill the TLB entry. */
-static uint8_t *access_page(struct a64_cpu *c, const dinsn *d, uint64_t va, bool write, unsigned idx,
-			    bool syndrome)
+/* ---- Translation for data accesses ------------------------------------------
+ * One stage-1 walk gives the permissions at EL0 and EL1 and the memory type.
+ * Alignment (Arm ARM B2.5, D4.4): data accesses with the MMU off are to
+ * Device-nGnRnE memory, and an unaligned access to Device memory takes an
+ * alignment fault (after translation faults, before permission faults);
+ * SCTLR_EL1.A makes every unaligned access fault (before translation).
+ * Pages where unaligned accesses must fault are installed with TLB_ALIGN in
+ * their tags: the inline fast path then misses, and the slow path checks
+ * alignment against the cached entry without walking again. */
+#define SCTLR_M (1ull << 0)
+#define SCTLR_A (1ull << 1)
+
+bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_result *res);
+
+static bool needs_align_check(const struct a64_cpu *c, const struct pgw_result *r)
 {
-	uint64_t pa;
-	uint32_t fsc;
+	return (c->sctlr & SCTLR_A) || r->mmu_off || pgw_attr_is_device(c->mair, r->attrindx);
+}
+
+static NORETURN void align_fault(struct a64_cpu *c, const dinsn *d, uint64_t va, bool write)
+{
+	data_abort(c, d, va, write, 0x21);
+}
+
+/* Translate va for a data access of `size` bytes (size 0: no alignment
+ * check, the caller did it), raise every fault, check stage 2, and fill
+ * the TLB entries of both regimes. Returns the host address of va. */
+static uint8_t *access_page(struct a64_cpu *c, const dinsn *d, uint64_t va, bool write, unsigned idx,
+			    bool syndrome, unsigned size, bool *alchk_out)
+{
+	struct pgw_result r;
 	c->stats.tlb_misses++;
-	if (!mmu_translate(c, va, idx, write ? ACC_WRITE : ACC_READ, &pa, &fsc))
-		data_abort(c, d, va, write, fsc);
-	struct a64_region *r = vm_find_region(c->vm, pa);
-	if (!r)
+	bool misaligned = size > 1 && (va & (size - 1));
+	if (misaligned && (c->sctlr & SCTLR_A))
+		align_fault(c, d, va, write);
+	if (!mmu_xlate(c, va, write ? ACC_WRITE : ACC_READ, idx == MMU_EL0, &r)) {
+		if (r.fault == PGW_STAGE2) /* the walk left RAM: stage-2 fault, S1PTW */
+			cpu_exit_to_vmm(c, insn_pc(c, d), ACCEL_EXIT_EXCEPTION,
+					(uint64_t)EC_DABT_LOWER << 26 | 1u << 25 | 1u << 7 | r.fsc, va, r.ipa);
+		if (r.fault == PGW_PERMISSION && misaligned && needs_align_check(c, &r))
+			align_fault(c, d, va, write);
+		data_abort(c, d, va, write, r.fsc);
+	}
+	bool alchk = needs_align_check(c, &r);
+	if (alchk_out)
+		*alchk_out = alchk;
+	if (misaligned && alchk)
+		align_fault(c, d, va, write);
+
+	uint64_t pa = r.pa;
+	struct a64_region *reg = vm_find_region(c->vm, pa);
+	if (!reg)
 		stage2_exit(c, d, va, pa, write, false, syndrome);
-	uint64_t pg = (pa - r->ipa) >> 12;
-	unsigned perm = r->perm[pg];
+	uint64_t pg = (pa - reg->ipa) >> 12;
+	unsigned perm = reg->perm[pg];
 	if (!(perm & (write ? ACCEL_MEM_WRITE : ACCEL_MEM_READ)))
 		stage2_exit(c, d, va, pa, write, true, syndrome);
-	if (write && atomic_load_explicit(&r->code[pg], memory_order_relaxed))
+	bool code = atomic_load_explicit(&reg->code[pg], memory_order_relaxed);
+	if (write && code)
 		code_invalidate_pa(c->vm, pa);
 
-	uint8_t *host = r->host + (pa - r->ipa);
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
+	uint8_t *host = reg->host + (pa - reg->ipa);
 	uint64_t vpage = va & ~0xfffull;
 	uint64_t ppage = pa & ~0xfffull;
 	uintptr_t addend = (uintptr_t)(host - (pa & 0xfff)) - (uintptr_t)vpage;
-	if (e->addend != addend || e->pa != ppage) {
-		e->rtag = TLB_INVALID;
-		e->wtag = TLB_INVALID;
+	uint64_t flags = alchk ? TLB_ALIGN : 0;
+	/* Both regimes from the one walk (the write tag stays invalid on pages
+	 * holding decoded code, so that stores to them invalidate it). */
+	static const unsigned rbit[MMU_NIDX] = { PGW_R0, PGW_R1 }, wbit[MMU_NIDX] = { PGW_W0, PGW_W1 };
+	for (unsigned i = 0; i < MMU_NIDX; i++) {
+		struct tlb_entry *e = &c->tlb[i][(va >> 12) & (TLB_SIZE - 1)];
+		if (i != idx && !(r.perms & (rbit[i] | wbit[i])))
+			continue;
+		e->addend = addend;
+		e->pa = ppage;
+		e->rtag = (r.perms & rbit[i]) && (perm & ACCEL_MEM_READ) ? vpage | flags : TLB_INVALID;
+		e->wtag = (r.perms & wbit[i]) && (perm & ACCEL_MEM_WRITE) && !code ? vpage | flags : TLB_INVALID;
 	}
-	e->addend = addend;
-	e->pa = ppage;
-	if (perm & ACCEL_MEM_READ && mmu_translate(c, va, idx, ACC_READ, &pa, &fsc))
-		e->rtag = vpage;
-	if ((perm & ACCEL_MEM_WRITE) && !atomic_load_explicit(&r->code[pg], memory_order_relaxed) &&
-	    mmu_translate(c, va, idx, ACC_WRITE, &pa, &fsc))
-		e->wtag = vpage;
 	return host;
+}
+
+/* The entry for va's page when it is cached with TLB_ALIGN for this access:
+ * check alignment and return the host address, or NULL. */
+static inline uint8_t *tlb_aligned_hit(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, bool write,
+				       unsigned idx)
+{
+	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
+	uint64_t tag = write ? e->wtag : e->rtag;
+	if (tag != ((va & ~0xfffull) | TLB_ALIGN))
+		return NULL;
+	if (va & (size - 1))
+		align_fault(c, d, va, write);
+	return (uint8_t *)(uintptr_t)(va + e->addend);
+}
+
+/* An access that crosses a page (always unaligned, size <= 8): check both
+ * pages, then do it bytewise. */
+static void cross_pages(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, bool write, unsigned idx,
+			uint8_t *bytes)
+{
+	uint64_t second = (va | 0xfff) + 1;
+	unsigned n1 = (unsigned)(second - va);
+	bool alchk2;
+	uint8_t *h1 = access_page(c, d, va, write, idx, false, size, NULL);
+	uint8_t *h2 = access_page(c, d, second, write, idx, false, 0, &alchk2);
+	if (alchk2) /* Device memory on the second page */
+		align_fault(c, d, va, write);
+	/* Both host pointers stay valid: RAM does not move while a vCPU runs. */
+	if (write) {
+		memcpy(h1, bytes, n1);
+		memcpy(h2, bytes + n1, size - n1);
+	} else {
+		memcpy(bytes, h1, n1);
+		memcpy(bytes + n1, h2, size - n1);
+	}
 }
 
 uint64_t mem_read_slow(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, unsigned idx)
 {
 	if ((va & 0xfff) + size > 0x1000) {
-		/* Crosses a page: check both pages, then assemble bytes. */
-		uint64_t second = (va | 0xfff) + 1;
-		access_page(c, d, va, false, idx, false);
-		access_page(c, d, second, false, idx, false);
+		uint8_t b[8] = { 0 };
+		cross_pages(c, d, va, size, false, idx, b);
 		uint64_t v = 0;
 		for (unsigned i = 0; i < size; i++)
-			v |= (uint64_t)*access_page(c, d, va + i, false, idx, false) << (8 * i);
+			v |= (uint64_t)b[i] << (8 * i);
 		return v;
 	}
-	return ldn_host(access_page(c, d, va, false, idx, true), size);
+	uint8_t *h = tlb_aligned_hit(c, d, va, size, false, idx);
+	if (!h)
+		h = access_page(c, d, va, false, idx, true, size, NULL);
+	return ldn_host(h, size);
 }
 
 void mem_write_slow(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, uint64_t val, unsigned idx)
 {
 	if ((va & 0xfff) + size > 0x1000) {
-		uint64_t second = (va | 0xfff) + 1;
-		access_page(c, d, va, true, idx, false);
-		access_page(c, d, second, true, idx, false);
+		uint8_t b[8];
 		for (unsigned i = 0; i < size; i++)
-			*access_page(c, d, va + i, true, idx, false) = (uint8_t)(val >> (8 * i));
+			b[i] = (uint8_t)(val >> (8 * i));
+		cross_pages(c, d, va, size, true, idx, b);
 		return;
 	}
-	stn_host(access_page(c, d, va, true, idx, true), size, val);
+	uint8_t *h = tlb_aligned_hit(c, d, va, size, true, idx);
+	if (!h)
+		h = access_page(c, d, va, true, idx, true, size, NULL);
+	stn_host(h, size, val);
 }
 
 void *mem_host_rmw(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, bool for_write, unsigned idx)
 {
 	if (va & (size - 1))
-		data_abort(c, d, va, for_write, 0x21); /* alignment fault */
+		align_fault(c, d, va, for_write);
 	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
 	uint64_t vpage = va & ~0xfffull;
-	if (likely(e->rtag == vpage && (!for_write || e->wtag == vpage)))
+	if (likely((e->rtag & ~TLB_ALIGN) == vpage && (!for_write || (e->wtag & ~TLB_ALIGN) == vpage)))
 		return (void *)(uintptr_t)(va + e->addend);
 	/* Atomics and exclusives are ISV=0: no per-instruction syndrome.
 	 * A read-modify-write needs read permission and, if it writes, write. */
-	uint8_t *host = access_page(c, d, va, false, idx, false);
+	uint8_t *host = access_page(c, d, va, false, idx, false, 0, NULL);
 	if (for_write)
-		host = access_page(c, d, va, true, idx, false);
+		host = access_page(c, d, va, true, idx, false, 0, NULL);
 	return host;
-}
-
-/* ---- Address translation ---------------------------------------------------
- * MMU off: VA = PA (flat), as the architecture defines it for EL0/EL1 with
- * SCTLR_EL1.M = 0. Stage-1 tables are walked by mmu.c when the MMU is on. */
-bool mmu_walk(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc);
-
-bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc)
-{
-	if (!(c->sctlr & 1)) {
-		if (va >> 48) { /* beyond the PA size: address size fault, level 0 */
-			*fsc = 0x00;
-			return false;
-		}
-		*pa = va;
-		return true;
-	}
-	return mmu_walk(c, va, idx, access, pa, fsc);
 }

@@ -1,12 +1,64 @@
-/* Stage-1 translation with the MMU on. The table walker (4K/16K/64K
- * granules, TTBR0/TTBR1, permissions) belongs to the system-level work;
- * until it lands, enabling the MMU makes every access a level-0
- * translation fault, so a guest that needs it fails visibly. */
+/* Stage-1 translation for the software CPU: the shared walker
+ * (arch/pgwalk.c) reading descriptors from the VM's RAM. Stage 2 is the
+ * VM's memory map (mem.c): a walk that reads outside RAM, or from a page the
+ * VMM made unreadable, is a stage-2 fault on the walk (S1PTW), which exits
+ * to the VMM as Hypervisor.framework would. */
+#include "arch/dabt.h"
+#include "arch/pgwalk.h"
+#include "cpu/features.h"
 #include "cpu/internal.h"
 
-bool mmu_walk(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc)
+/* ID_AA64MMFR0_EL1.PARange -> bits */
+static unsigned feat_pa_bits(void)
 {
-	(void)c; (void)va; (void)idx; (void)access; (void)pa;
-	*fsc = 0x04;
+	static const unsigned bits[8] = { 32, 36, 40, 42, 44, 48, 48, 48 };
+	return bits[FEAT_ID_AA64MMFR0 & 7];
+}
+
+static uint32_t walk_read(void *opaque, uint64_t pa, uint64_t *desc)
+{
+	struct a64_cpu *c = opaque;
+	struct a64_region *r = vm_find_region(c->vm, pa);
+	if (!r)
+		return 0x07; /* stage-2 translation fault (level 3, as for MMIO) */
+	if (!(r->perm[(pa - r->ipa) >> 12] & ACCEL_MEM_READ))
+		return 0x0f; /* stage-2 permission fault */
+	/* 64-bit single-copy atomic: other vCPUs may be writing the table. */
+	*desc = __atomic_load_n((const uint64_t *)(const void *)(r->host + (pa - r->ipa)), __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_result *res);
+bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_result *res)
+{
+	struct pgw_regs regs = {
+		.sctlr = c->sctlr, .tcr = c->tcr, .ttbr0 = c->ttbr0, .ttbr1 = c->ttbr1,
+		.pa_bits = feat_pa_bits(),
+	};
+	return pgw_translate(&regs, va, access, el0, walk_read, c, res);
+}
+
+/* For callers without an instruction to report (instruction fetch, DC/IC by
+ * VA, AT): a stage-2 fault on the walk of an instruction fetch exits to the
+ * VMM here (EC 0x20, S1PTW, PC = the fetch address). For data accesses
+ * *fsc is MMU_FSC_S1PTW | the stage-2 code: as ESR bits that is S1PTW
+ * (bit 7) and CM (bit 8); shifted into PAR_EL1 it is PTW (bit 8) and S
+ * (bit 9). Callers that can should exit to the VMM instead (mem.c does). */
+#define MMU_FSC_S1PTW 0x180u
+bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc)
+{
+	struct pgw_result r;
+	if (mmu_xlate(c, va, access, idx == MMU_EL0, &r)) {
+		*pa = r.pa;
+		return true;
+	}
+	if (r.fault == PGW_STAGE2) {
+		if (access == ACC_EXEC)
+			cpu_exit_to_vmm(c, va, ACCEL_EXIT_EXCEPTION,
+					(uint64_t)EC_IABT_LOWER << 26 | 1u << 25 | 1u << 7 | r.fsc, va, r.ipa);
+		*fsc = MMU_FSC_S1PTW | r.fsc;
+		return false;
+	}
+	*fsc = r.fsc;
 	return false;
 }

@@ -1,6 +1,11 @@
 /* System registers of the software CPU: one table, from which MRS/MSR and
  * the accelerator's get/set_sysreg both work. ID registers come from the
- * feature table in features.h and advertise only what is implemented. */
+ * feature table in features.h and advertise only what is implemented; the
+ * rest of the ID register space (op0=3, op1=0, CRn=0, CRm=1..7), including
+ * the AArch32 ID registers of this AArch64-only CPU, reads as zero at EL1.
+ *
+ * Lookup is O(1): a 64K-entry index from the 16-bit encoding to the table
+ * entry, built once at program start. */
 #include <errno.h>
 
 #include "cpu/features.h"
@@ -9,7 +14,7 @@
 
 #define E(op0, op1, crn, crm, op2) ((uint16_t)((op0) << 14 | (op1) << 11 | (crn) << 7 | (crm) << 3 | (op2)))
 
-enum sr_kind { SR_FIELD, SR_CONST, SR_SPECIAL };
+enum sr_kind { SR_FIELD, SR_CONST, SR_SPECIAL, SR_RAZWI };
 enum {
 	A_EL0R = 1, /* readable at EL0 */
 	A_EL0W = 2, /* writable at EL0 */
@@ -29,19 +34,46 @@ struct sysreg {
 enum sp_id {
 	SP_NZCV, SP_DAIF, SP_FPCR, SP_FPSR, SP_SPSEL, SP_CURRENTEL, SP_SP_EL0, SP_SP_EL1, SP_CNTVCT,
 	SP_CNTPCT, SP_CNTFRQ, SP_CNTV_CTL, SP_CNTV_TVAL, SP_CNTP_CTL, SP_CNTP_TVAL, SP_CTR, SP_DCZID,
-	SP_SCTLR, SP_TTBR, SP_TCR, SP_CCSIDR, SP_PAN, SP_CPACR,
+	SP_SCTLR, SP_TTBR, SP_TCR, SP_CCSIDR, SP_PAN, SP_CPACR, SP_ISR,
 };
 
 #define F(enc_, name_, field, acc, wm) \
 	{ enc_, SR_FIELD, acc, name_, offsetof(struct a64_cpu, field), 0, wm }
 #define K(enc_, name_, val, acc) { enc_, SR_CONST, (acc) | A_RO, name_, 0, val, 0 }
 #define S(enc_, name_, id, acc) { enc_, SR_SPECIAL, acc, name_, 0, id, 0 }
+/* IMPLEMENTATION DEFINED registers this CPU gives no function: RAZ/WI. */
+#define Z(enc_, name_) { enc_, SR_RAZWI, 0, name_, 0, 0, 0 }
 
 static const struct sysreg sysregs[] = {
 	/* Identification (Arm ARM D23.2) */
 	F(E(3, 0, 0, 0, 0), "MIDR_EL1", midr, A_RO, 0),
 	F(E(3, 0, 0, 0, 5), "MPIDR_EL1", mpidr, A_RO, 0),
 	K(E(3, 0, 0, 0, 6), "REVIDR_EL1", 0, 0),
+	/* AArch32 ID registers: 0 on a CPU without AArch32 at EL0 and EL1
+	 * (named here; the rest of the ID space is RAZ through sysreg_find). */
+	K(E(3, 0, 0, 1, 0), "ID_PFR0_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 1), "ID_PFR1_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 2), "ID_DFR0_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 3), "ID_AFR0_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 4), "ID_MMFR0_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 5), "ID_MMFR1_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 6), "ID_MMFR2_EL1", 0, 0),
+	K(E(3, 0, 0, 1, 7), "ID_MMFR3_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 0), "ID_ISAR0_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 1), "ID_ISAR1_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 2), "ID_ISAR2_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 3), "ID_ISAR3_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 4), "ID_ISAR4_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 5), "ID_ISAR5_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 6), "ID_MMFR4_EL1", 0, 0),
+	K(E(3, 0, 0, 2, 7), "ID_ISAR6_EL1", 0, 0),
+	K(E(3, 0, 0, 3, 0), "MVFR0_EL1", 0, 0),
+	K(E(3, 0, 0, 3, 1), "MVFR1_EL1", 0, 0),
+	K(E(3, 0, 0, 3, 2), "MVFR2_EL1", 0, 0),
+	K(E(3, 0, 0, 3, 4), "ID_PFR2_EL1", 0, 0),
+	K(E(3, 0, 0, 3, 5), "ID_DFR1_EL1", 0, 0),
+	K(E(3, 0, 0, 3, 6), "ID_MMFR5_EL1", 0, 0),
+	/* AArch64 ID registers */
 	K(E(3, 0, 0, 4, 0), "ID_AA64PFR0_EL1", FEAT_ID_AA64PFR0, 0),
 	K(E(3, 0, 0, 4, 1), "ID_AA64PFR1_EL1", FEAT_ID_AA64PFR1, 0),
 	K(E(3, 0, 0, 4, 4), "ID_AA64ZFR0_EL1", 0, 0),
@@ -56,30 +88,33 @@ static const struct sysreg sysregs[] = {
 	K(E(3, 0, 0, 7, 1), "ID_AA64MMFR1_EL1", FEAT_ID_AA64MMFR1, 0),
 	K(E(3, 0, 0, 7, 2), "ID_AA64MMFR2_EL1", FEAT_ID_AA64MMFR2, 0),
 	K(E(3, 1, 0, 0, 1), "CLIDR_EL1", FEAT_CLIDR, 0),
+	K(E(3, 1, 0, 0, 7), "AIDR_EL1", 0, 0),
 	S(E(3, 1, 0, 0, 0), "CCSIDR_EL1", SP_CCSIDR, A_RO),
 	F(E(3, 2, 0, 0, 0), "CSSELR_EL1", csselr, 0, 0xf),
-	S(E(3, 3, 0, 0, 1), "CTR_EL0", SP_CTR, A_RO),
+	S(E(3, 3, 0, 0, 1), "CTR_EL0", SP_CTR, A_RO | A_EL0R), /* EL0: SCTLR_EL1.UCT */
 	S(E(3, 3, 0, 0, 7), "DCZID_EL0", SP_DCZID, A_RO | A_EL0R),
 	/* System control, translation */
 	S(E(3, 0, 1, 0, 0), "SCTLR_EL1", SP_SCTLR, 0),
-	K(E(3, 0, 1, 0, 1), "ACTLR_EL1", 0, 0),
+	Z(E(3, 0, 1, 0, 1), "ACTLR_EL1"),
 	S(E(3, 0, 1, 0, 2), "CPACR_EL1", SP_CPACR, 0),
 	S(E(3, 0, 2, 0, 0), "TTBR0_EL1", SP_TTBR, 0),
 	S(E(3, 0, 2, 0, 1), "TTBR1_EL1", SP_TTBR, 0),
 	S(E(3, 0, 2, 0, 2), "TCR_EL1", SP_TCR, 0),
 	F(E(3, 0, 5, 1, 0), "AFSR0_EL1", afsr0, 0, ~0ull),
 	F(E(3, 0, 5, 1, 1), "AFSR1_EL1", afsr1, 0, ~0ull),
-	F(E(3, 0, 5, 2, 0), "ESR_EL1", esr_el1, 0, 0xffffffffffull),
+	F(E(3, 0, 5, 2, 0), "ESR_EL1", esr_el1, 0, 0xffffffffull), /* no ISS2 */
 	F(E(3, 0, 6, 0, 0), "FAR_EL1", far_el1, 0, ~0ull),
 	F(E(3, 0, 7, 4, 0), "PAR_EL1", par, 0, ~0ull),
 	F(E(3, 0, 10, 2, 0), "MAIR_EL1", mair, 0, ~0ull),
 	F(E(3, 0, 10, 3, 0), "AMAIR_EL1", amair, 0, ~0ull),
 	F(E(3, 0, 12, 0, 0), "VBAR_EL1", vbar, 0, ~0x7ffull),
+	S(E(3, 0, 12, 1, 0), "ISR_EL1", SP_ISR, A_RO),
 	F(E(3, 0, 13, 0, 1), "CONTEXTIDR_EL1", contextidr, 0, 0xffffffffull),
 	F(E(3, 0, 13, 0, 4), "TPIDR_EL1", tpidr_el1, 0, ~0ull),
 	F(E(3, 0, 14, 1, 0), "CNTKCTL_EL1", cntkctl, 0, 0x3ff),
 	/* Exception state */
-	F(E(3, 0, 4, 0, 0), "SPSR_EL1", spsr_el1, 0, 0xf07fffffull),
+	/* SPSR: NZCV, SS, IL, DAIF, M[4:0] (v8.0; no PAN/UAO/DIT/SSBS/BTYPE) */
+	F(E(3, 0, 4, 0, 0), "SPSR_EL1", spsr_el1, 0, 0xf03003dfull),
 	F(E(3, 0, 4, 0, 1), "ELR_EL1", elr_el1, 0, ~0ull),
 	S(E(3, 0, 4, 1, 0), "SP_EL0", SP_SP_EL0, 0),
 	S(E(3, 4, 4, 1, 0), "SP_EL1", SP_SP_EL1, 0), /* VMM access only (EL2 encoding) */
@@ -106,11 +141,30 @@ static const struct sysreg sysregs[] = {
 	F(E(2, 0, 0, 2, 2), "MDSCR_EL1", mdscr, 0, 0xffffffffull),
 };
 
-static const struct sysreg *sysreg_find(uint16_t enc)
+#define NSYSREGS (sizeof(sysregs) / sizeof(sysregs[0]))
+_Static_assert(NSYSREGS < 255, "sysreg index entries are 8 bits");
+
+/* Encoding -> 1 + table index (0: not in the table). */
+static uint8_t sysreg_index[65536];
+
+__attribute__((constructor)) static void sysreg_index_init(void)
 {
-	for (size_t i = 0; i < sizeof(sysregs) / sizeof(sysregs[0]); i++)
-		if (sysregs[i].enc == enc)
-			return &sysregs[i];
+	for (size_t i = 0; i < NSYSREGS; i++)
+		sysreg_index[sysregs[i].enc] = (uint8_t)(i + 1);
+}
+
+/* The unallocated encodings of the ID register space (op0=3, op1=0, CRn=0,
+ * CRm=1..7: the Arm ARM's "Reserved, RAZ" ID registers) read as zero. */
+static const struct sysreg id_raz = { 0, SR_CONST, A_RO, "ID (reserved, RAZ)", 0, 0, 0 };
+
+static inline const struct sysreg *sysreg_find(uint16_t enc)
+{
+	unsigned i = sysreg_index[enc];
+	if (likely(i))
+		return &sysregs[i - 1];
+	unsigned crm = (enc >> 3) & 15;
+	if ((enc & 0xff80) == E(3, 0, 0, 0, 0) && crm >= 1 && crm <= 7)
+		return &id_raz;
 	return NULL;
 }
 
@@ -127,6 +181,8 @@ void sysreg_reset(struct a64_cpu *c)
 	c->sctlr = SCTLR_RES1;
 	c->fpcr = 0;
 	c->fpsr = 0;
+	c->cpacr = 0; /* FP/SIMD trapped until the guest enables it */
+	cpu_update_fp_enabled(c);
 }
 
 /* EL0 access: registers with no EL0 access are UNDEFINED there; those that
@@ -192,7 +248,11 @@ static uint64_t special_read(struct a64_cpu *c, unsigned id, uint16_t enc)
 	case SP_CNTV_TVAL: return (uint32_t)(c->cntv_cval - timer_cntvct(c));
 	case SP_CNTP_TVAL: return (uint32_t)(c->cntp_cval - timer_cntpct(c));
 	case SP_CTR: return FEAT_CTR;
-	case SP_DCZID: return FEAT_DCZID;
+	case SP_DCZID: /* DZP: DC ZVA prohibited at EL0 when SCTLR_EL1.DZE = 0 */
+		return FEAT_DCZID | (c->el == 0 && !((c->sctlr >> 14) & 1) ? 1u << 4 : 0);
+	case SP_ISR: /* pending (virtual) interrupts: I bit 7, F bit 6 */
+		return (atomic_load_explicit(&c->irq_line, memory_order_relaxed) ? 1u << 7 : 0) |
+		       (atomic_load_explicit(&c->fiq_line, memory_order_relaxed) ? 1u << 6 : 0);
 	case SP_SCTLR: return c->sctlr;
 	case SP_CPACR: return c->cpacr;
 	case SP_TTBR: return (enc & 7) ? c->ttbr1 : c->ttbr0;
@@ -224,7 +284,10 @@ static void special_write(struct a64_cpu *c, unsigned id, uint16_t enc, uint64_t
 		c->sctlr = (v & SCTLR_WMASK) | SCTLR_RES1;
 		tlb_flush_all(c);
 		break;
-	case SP_CPACR: c->cpacr = v & (3ull << 20); break;
+	case SP_CPACR: /* FPEN only: no SVE (ZEN), no trace (TTA) */
+		c->cpacr = v & (3ull << 20);
+		cpu_update_fp_enabled(c);
+		break;
 	case SP_TTBR:
 		if (enc & 7) c->ttbr1 = v; else c->ttbr0 = v;
 		tlb_flush_all(c);
@@ -271,6 +334,40 @@ static bool el0_check(struct a64_cpu *c, const dinsn *d, const struct sysreg *r,
 	return a == EL0_OK;
 }
 
+static uint64_t reg_get(struct a64_cpu *c, const struct sysreg *r, uint16_t enc)
+{
+	switch (r->kind) {
+	case SR_FIELD: return *(const uint64_t *)((const char *)c + r->off);
+	case SR_CONST: return r->value;
+	case SR_RAZWI: return 0;
+	default: return special_read(c, (unsigned)r->value, enc);
+	}
+}
+
+static void reg_set(struct a64_cpu *c, const struct sysreg *r, uint16_t enc, uint64_t v)
+{
+	switch (r->kind) {
+	case SR_FIELD: *(uint64_t *)((char *)c + r->off) = v & r->wmask; break;
+	case SR_SPECIAL: special_write(c, (unsigned)r->value, enc, v); break;
+	default: break; /* SR_RAZWI; SR_CONST never gets here */
+	}
+}
+
+/* Checks common to MRS and MSR from the guest; false: UNDEFINED. */
+static bool guest_access(struct a64_cpu *c, const dinsn *d, const struct sysreg *r, uint16_t enc, unsigned rt,
+			 bool read)
+{
+	if ((r->access & (read ? A_WO : A_RO)) || !el0_check(c, d, r, enc, rt, read))
+		return false;
+	if (enc == E(3, 4, 4, 1, 0)) /* SP_EL1: not accessible from the guest's EL1 */
+		return false;
+	if (enc == E(3, 0, 4, 1, 0) && c->spsel == 0)
+		return false; /* SP_EL0 while using SP_EL0: UNDEFINED */
+	if (r->kind == SR_SPECIAL && (r->value == SP_FPCR || r->value == SP_FPSR))
+		cpu_fp_check(c, d); /* CPACR_EL1.FPEN: EC 0x07 */
+	return true;
+}
+
 bool sysreg_read(struct a64_cpu *c, const dinsn *d, uint16_t enc, unsigned rt, uint64_t *val)
 {
 	const struct sysreg *r = sysreg_find(enc);
@@ -279,17 +376,9 @@ bool sysreg_read(struct a64_cpu *c, const dinsn *d, uint16_t enc, unsigned rt, u
 			trap_exit(c, d, enc, rt, true);
 		return false;
 	}
-	if ((r->access & A_WO) || !el0_check(c, d, r, enc, rt, true))
+	if (!guest_access(c, d, r, enc, rt, true))
 		return false;
-	if (enc == E(3, 4, 4, 1, 0)) /* SP_EL1: not accessible from the guest's EL1 */
-		return false;
-	if (enc == E(3, 0, 4, 1, 0) && c->spsel == 0)
-		return false; /* SP_EL0 while using SP_EL0: UNDEFINED */
-	switch (r->kind) {
-	case SR_FIELD: *val = *(const uint64_t *)((const char *)c + r->off); break;
-	case SR_CONST: *val = r->value; break;
-	default: *val = special_read(c, (unsigned)r->value, enc); break;
-	}
+	*val = reg_get(c, r, enc);
 	return true;
 }
 
@@ -301,18 +390,9 @@ bool sysreg_write(struct a64_cpu *c, const dinsn *d, uint16_t enc, unsigned rt, 
 			trap_exit(c, d, enc, rt, false);
 		return false;
 	}
-	if ((r->access & A_RO) || !el0_check(c, d, r, enc, rt, false))
+	if (!guest_access(c, d, r, enc, rt, false))
 		return false;
-	if (enc == E(3, 4, 4, 1, 0))
-		return false;
-	if (enc == E(3, 0, 4, 1, 0) && c->spsel == 0)
-		return false;
-	if (r->kind == SR_FIELD) {
-		uint64_t *p = (uint64_t *)((char *)c + r->off);
-		*p = val & r->wmask;
-	} else {
-		special_write(c, (unsigned)r->value, enc, val);
-	}
+	reg_set(c, r, enc, val);
 	return true;
 }
 
@@ -324,11 +404,7 @@ int a64_get_sysreg(struct a64_cpu *c, uint16_t enc, uint64_t *v)
 	const struct sysreg *r = sysreg_find(enc);
 	if (!r)
 		return -ENOENT;
-	switch (r->kind) {
-	case SR_FIELD: *v = *(const uint64_t *)((const char *)c + r->off); break;
-	case SR_CONST: *v = r->value; break;
-	default: *v = special_read(c, (unsigned)r->value, enc); break;
-	}
+	*v = reg_get(c, r, enc);
 	return 0;
 }
 
@@ -347,9 +423,6 @@ int a64_set_sysreg(struct a64_cpu *c, uint16_t enc, uint64_t v)
 	}
 	if (r->kind == SR_CONST || enc == E(3, 0, 4, 2, 2))
 		return -EPERM;
-	if (r->kind == SR_FIELD)
-		*(uint64_t *)((char *)c + r->off) = v & r->wmask;
-	else
-		special_write(c, (unsigned)r->value, enc, v);
+	reg_set(c, r, enc, v);
 	return 0;
 }

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "accel/accel.h"
+#include "hw/testdev.h"
+#include "vmm/mmio-exit.h"
 
 #define RAM_BASE 0x40000000ull
 #define UART_BASE 0x09000000ull
@@ -29,6 +31,7 @@ struct opts {
 	const char *accel;
 	uint64_t ram_mib;
 	bool stats;
+	bool testdev; /* -device testdev */
 };
 
 static void usage(FILE *f)
@@ -39,8 +42,9 @@ static void usage(FILE *f)
 		"  -m MIB         guest RAM in MiB (default 128)\n"
 		"  -accel NAME    soft (default here: %s)\n"
 		"  --stats        print execution counters on exit\n"
+		"  -device testdev  map the MMIO test device at 0x%llx; its access log is printed at exit\n"
 		"  -h, --help     this text\n",
-		(unsigned long long)RAM_BASE, accel_default_name());
+		(unsigned long long)RAM_BASE, accel_default_name(), (unsigned long long)TESTDEV_BASE);
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -48,6 +52,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "kernel", required_argument, 0, 'k' }, { "accel", required_argument, 0, 'a' },
 		{ "stats", no_argument, 0, 's' },          { "help", no_argument, 0, 'h' },
+		{ "device", required_argument, 0, 'd' },
 		{ 0, 0, 0, 0 },
 	};
 	o->ram_mib = 128;
@@ -58,6 +63,13 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'k': o->kernel = optarg; break;
 		case 'a': o->accel = optarg; break;
 		case 's': o->stats = true; break;
+		case 'd':
+			if (strcmp(optarg, "testdev")) {
+				fprintf(stderr, "avmm: -device %s: unknown device (known: testdev)\n", optarg);
+				return -1;
+			}
+			o->testdev = true;
+			break;
 		case 'm': {
 			char *end;
 			errno = 0;
@@ -121,39 +133,123 @@ static int64_t load_image(const char *path, uint8_t *ram, uint64_t ram_size)
 	return (int64_t)off;
 }
 
-/* Complete an ISV=1 MMIO access (facts/hvapi.md §4.2). */
-static int mmio(struct accel_vcpu *v, const struct accel_exit *ex)
+/* Guest memory as the data-abort handler (vmm/mmio-exit.c) sees it: RAM,
+ * the console's transmit and flag registers, and the test device. */
+struct machine_mem {
+	uint8_t *ram;
+	uint64_t ram_size;
+	struct testdev *testdev; /* NULL without -device testdev */
+	unsigned unassigned;     /* accesses that hit nothing (the first few are logged) */
+};
+
+static void *mem_ram(void *opaque, uint64_t ipa, uint64_t len)
 {
-	uint64_t esr = ex->esr;
-	if (!(esr & (1u << 24))) {
-		fprintf(stderr, "avmm: guest MMIO at 0x%" PRIx64 " without a valid syndrome\n", ex->ipa);
-		return -1;
+	struct machine_mem *mm = opaque;
+	if (ipa < RAM_BASE || ipa - RAM_BASE > mm->ram_size || len > mm->ram_size - (ipa - RAM_BASE))
+		return NULL;
+	return mm->ram + (ipa - RAM_BASE);
+}
+
+static bool mem_unassigned(struct machine_mem *mm, const char *what, uint64_t ipa, unsigned size)
+{
+	if (mm->unassigned++ < 10)
+		fprintf(stderr, "avmm: guest %s of %u bytes at unmapped address 0x%" PRIx64 ": external abort\n", what,
+			size, ipa);
+	return false;
+}
+
+static bool mem_read(void *opaque, uint64_t ipa, unsigned size, uint64_t *val)
+{
+	struct machine_mem *mm = opaque;
+	if (ipa >= UART_BASE && ipa - UART_BASE < UART_SIZE) {
+		*val = ipa - UART_BASE == 0x18 ? 0x90 : 0; /* UARTFR: TX empty, RX empty */
+		return true;
 	}
-	unsigned srt = (esr >> 16) & 31, sas = (esr >> 22) & 3;
-	bool write = esr & (1u << 6);
-	uint64_t pc;
-	accel_get_reg(v, ACCEL_REG_PC, &pc);
-	if (ex->ipa >= UART_BASE && ex->ipa < UART_BASE + UART_SIZE) {
-		uint64_t off = ex->ipa - UART_BASE;
-		if (write) {
-			uint64_t val = 0;
-			if (srt != 31)
-				accel_get_reg(v, (enum accel_reg)srt, &val);
-			if (off == 0) { /* UARTDR */
-				putchar((int)(val & 0xff));
-				fflush(stdout);
-			}
-		} else if (srt != 31) {
-			uint64_t val = off == 0x18 ? 0x90 : 0; /* UARTFR: TX empty, RX empty */
-			(void)sas;
-			accel_set_reg(v, (enum accel_reg)srt, val);
+	if (mm->testdev && ipa >= TESTDEV_BASE && ipa - TESTDEV_BASE < TESTDEV_SIZE) {
+		*val = testdev_read(mm->testdev, ipa - TESTDEV_BASE, size);
+		return true;
+	}
+	return mem_unassigned(mm, "read", ipa, size);
+}
+
+static bool mem_present(void *opaque, uint64_t ipa, uint64_t len)
+{
+	struct machine_mem *mm = opaque;
+	if (ipa >= UART_BASE && ipa - UART_BASE < UART_SIZE && len <= UART_SIZE - (ipa - UART_BASE))
+		return true;
+	return mm->testdev && ipa >= TESTDEV_BASE && ipa - TESTDEV_BASE < TESTDEV_SIZE &&
+	       len <= TESTDEV_SIZE - (ipa - TESTDEV_BASE);
+}
+
+static bool mem_write(void *opaque, uint64_t ipa, unsigned size, uint64_t val)
+{
+	struct machine_mem *mm = opaque;
+	if (ipa >= UART_BASE && ipa - UART_BASE < UART_SIZE) {
+		if (ipa == UART_BASE) { /* UARTDR */
+			putchar((int)(val & 0xff));
+			fflush(stdout);
 		}
-	} else {
-		fprintf(stderr, "avmm: guest %s of %u bytes at unmapped address 0x%" PRIx64 "\n",
-			write ? "write" : "read", 1u << sas, ex->ipa);
-		return -1;
+		return true;
 	}
-	return accel_set_reg(v, ACCEL_REG_PC, pc + 4);
+	if (mm->testdev && ipa >= TESTDEV_BASE && ipa - TESTDEV_BASE < TESTDEV_SIZE) {
+		testdev_write(mm->testdev, ipa - TESTDEV_BASE, size, val);
+		return true;
+	}
+	return mem_unassigned(mm, "write", ipa, size);
+}
+
+/* ---- Virtual timer and WFI (Hypervisor.framework's model, facts/hvapi.md
+ * §2.3): a VTIMER_ACTIVATED exit means the guest's EL1 virtual timer fired;
+ * the accelerator has masked it. With no interrupt controller yet, the
+ * timer drives the vCPU's IRQ line directly: it is asserted before every
+ * run while CNTV_CTL shows the condition (ENABLE, ISTATUS, not IMASK); once
+ * the guest has dealt with it (checked on every exit, as QEMU and VBox do)
+ * the line drops and the vtimer is unmasked. */
+static bool vtimer_asserted(struct accel_vcpu *v)
+{
+	uint64_t ctl = 0;
+	accel_get_sysreg(v, SYSREG_CNTV_CTL_EL0, &ctl);
+	return (ctl & 7) == 5; /* ENABLE | ISTATUS, IMASK clear */
+}
+
+/* WFI: sleep until the vtimer deadline (or at most 50 ms when there is
+ * none: WFI may complete early, so the guest just waits again), unless an
+ * interrupt is already pending. */
+static void wfi_sleep(struct accel_vcpu *v, bool irq_pending)
+{
+	uint64_t ns = 50000000;
+	uint64_t ctl = 0, cval = 0, cnt = 0, frq = 0;
+	if (irq_pending)
+		return;
+	accel_get_sysreg(v, SYSREG_CNTV_CTL_EL0, &ctl);
+	/* The guest's virtual count: soft backend register; on HVF this is
+	 * mach_absolute_time() - vtimer offset. */
+	if ((ctl & 3) == 1 && !accel_get_sysreg(v, SYSREG_CNTV_CVAL_EL0, &cval) &&
+	    !accel_get_sysreg(v, ACCEL_SYSREG(3, 3, 14, 0, 2), &cnt) &&
+	    !accel_get_sysreg(v, ACCEL_SYSREG(3, 3, 14, 0, 0), &frq) && frq) {
+		if ((int64_t)(cval - cnt) <= 0)
+			return;
+		unsigned __int128 t = (unsigned __int128)(cval - cnt) * 1000000000u / frq + 1;
+		ns = t < 1000000000u ? (uint64_t)t : 1000000000u;
+	}
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Guest RAM: anonymous memory aligned to 16 KiB, the page size
+ * Hypervisor.framework maps (the host's own page may be smaller). */
+static uint8_t *ram_alloc(uint64_t size)
+{
+	const uint64_t align = 0x4000;
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint64_t head = (align - ((uintptr_t)p & (align - 1))) & (align - 1);
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, align - head);
+	return p + head;
 }
 
 int main(int argc, char **argv)
@@ -168,8 +264,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uint64_t ram_size = o.ram_mib << 20;
-	uint8_t *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (ram == MAP_FAILED) {
+	uint8_t *ram = ram_alloc(ram_size);
+	if (!ram) {
 		fprintf(stderr, "avmm: cannot allocate %" PRIu64 " MiB of guest RAM: %s\n", o.ram_mib, strerror(errno));
 		return 1;
 	}
@@ -193,19 +289,44 @@ int main(int argc, char **argv)
 	accel_set_reg(v, ACCEL_REG_PC, RAM_BASE + (uint64_t)entry);
 	accel_set_sysreg(v, SYSREG_SP_EL1, RAM_BASE + ram_size);
 
+	static struct testdev td;
+	struct machine_mem mm = { .ram = ram, .ram_size = ram_size, .testdev = o.testdev ? &td : NULL };
+	if (o.testdev)
+		testdev_init(&td);
+	const struct mmio_exit_mem mem = { .ram = mem_ram, .read = mem_read, .write = mem_write, .present = mem_present,
+					   .opaque = &mm };
+	struct mmio_exit dabt = { .vcpu = v, .mem = &mem, .features = INSN_EMU_F_ALL };
+
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int status = -1;
+	bool vtimer_irq = false;
 	while (status < 0) {
+		if (vtimer_irq)
+			accel_set_pending_interrupt(v, ACCEL_IRQ, true);
 		accel_vcpu_run(v);
+		if (ex->reason == ACCEL_EXIT_VTIMER_ACTIVATED) {
+			vtimer_irq = true;
+		} else if (vtimer_irq && !vtimer_asserted(v)) {
+			vtimer_irq = false;
+			accel_set_pending_interrupt(v, ACCEL_IRQ, false); /* hvf keeps the level set */
+			v->ops->set_vtimer_mask(v, false);
+		}
 		if (ex->reason == ACCEL_EXIT_CANCELED || ex->reason == ACCEL_EXIT_VTIMER_ACTIVATED)
 			continue;
 		uint64_t pc, x0;
 		accel_get_reg(v, ACCEL_REG_PC, &pc);
 		switch (ESR_EC(ex->esr)) {
 		case EC_DABT_LOWER:
-			if (mmio(v, ex))
+			r = mmio_exit_handle(&dabt, ex);
+			if (r < 0) {
+				fprintf(stderr, "avmm: data abort at PC 0x%" PRIx64 " (ESR 0x%" PRIx64 "): %s\n", pc, ex->esr,
+					strerror(-r));
 				status = 1;
+			} else if (r == MMIO_EXIT_INJECTED && dabt.n_injected <= 10) {
+				fprintf(stderr, "avmm: external abort injected at PC 0x%" PRIx64 " (insn %08x, VA 0x%" PRIx64
+					")\n", dabt.last_inject_pc, dabt.last_insn, dabt.last_inject_va);
+			}
 			break;
 		case EC_HVC64:
 			accel_get_reg(v, ACCEL_REG_X0, &x0);
@@ -221,6 +342,8 @@ int main(int argc, char **argv)
 			accel_set_reg(v, ACCEL_REG_PC, pc + 4);
 			break;
 		case EC_WFX:
+			if (!(ex->esr & 1)) /* WFI; WFE is a yield */
+				wfi_sleep(v, vtimer_irq);
 			accel_set_reg(v, ACCEL_REG_PC, pc + 4);
 			break;
 		default:
@@ -236,6 +359,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "avmm: ran %.3f s\n", s);
 		if (ops == &accel_soft_ops)
 			soft_print_stats(v, stderr);
+	}
+	if (o.testdev) {
+		testdev_dump(&td, stderr);
+		testdev_destroy(&td);
 	}
 	accel_vcpu_destroy(v);
 	accel_vm_destroy(vm);

@@ -6,7 +6,7 @@
  * usage: isa-difftest --oracle PATH [--qemu PATH] [--cpu MODEL] [--seed N]
  *                     [--cases N] [--group NAME[,NAME...]] [--index I]
  *                     [--max-report N] [--disas] [--verbose] [--list-groups]
- *                     [--oracle-only]
+ *                     [--oracle-only] [--emulator]
  *
  * --cases is the total over the selected groups, shared by group weight.
  * Cases are deterministic in (seed, group, index): a failure prints the
@@ -35,6 +35,7 @@
 #include "gen.h"
 #include "oracle-client.h"
 #include "soft-runner.h"
+#include "emu-runner.h"
 
 #define ORACLE_TIMEOUT_MS 30000
 
@@ -48,6 +49,10 @@ static unsigned nplans;
 static uint64_t seed;
 static struct oracle orc;
 static bool opt_verbose, opt_disas, opt_oracle_only;
+/* --emulator: run the cases through the ISV=0 instruction emulator
+ * (emu-runner.c) instead of the soft CPU; default groups: the loads/stores. */
+static bool opt_emulator;
+static const char emulator_groups[] = "ldst,excl,atomics,ldst_fp,ldst_simd";
 static unsigned max_report = 10;
 static const char *argv0;
 static char base_cmd[1024]; /* the command line that reruns a case, without --seed/--group/--index */
@@ -234,7 +239,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s --oracle PATH [--qemu PATH] [--cpu MODEL] [--seed N] [--cases N]\n"
 		"          [--group NAME[,NAME...]] [--index I] [--max-report N] [--disas] [--verbose]\n"
-		"          [--list-groups] [--oracle-only]\n",
+		"          [--list-groups] [--oracle-only] [--emulator]\n",
 		argv0);
 }
 
@@ -272,6 +277,8 @@ int main(int argc, char **argv)
 			opt_verbose = true;
 		} else if (!strcmp(a, "--oracle-only")) {
 			opt_oracle_only = true;
+		} else if (!strcmp(a, "--emulator")) {
+			opt_emulator = true;
 		} else if (!strcmp(a, "--disas")) {
 			opt_disas = true;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -308,7 +315,9 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		seed = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
 	}
-	snprintf(base_cmd, sizeof(base_cmd), "%s --oracle %s%s%s%s%s", argv0, oracle_path,
+	if (opt_emulator && !groups)
+		groups = emulator_groups;
+	snprintf(base_cmd, sizeof(base_cmd), "%s%s --oracle %s%s%s%s%s", argv0, opt_emulator ? " --emulator" : "", oracle_path,
 		 strcmp(qemu, "qemu-aarch64") ? " --qemu " : "", strcmp(qemu, "qemu-aarch64") ? qemu : "",
 		 strcmp(cpu, "cortex-a76") ? " --cpu " : "", strcmp(cpu, "cortex-a76") ? cpu : "");
 	printf("seed=%" PRIu64 "\n", seed);
@@ -344,13 +353,19 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	char err[512];
 	struct soft_runner *sr = NULL;
-	if (!opt_oracle_only && soft_runner_create(&sr, err, sizeof(err)) != 0) {
+	struct emu_runner *er = NULL;
+	if (!opt_oracle_only && opt_emulator && emu_runner_create(&er, err, sizeof(err)) != 0) {
+		printf("harness error: emulator: %s\n", err);
+		return 2;
+	}
+	if (!opt_oracle_only && !opt_emulator && soft_runner_create(&sr, err, sizeof(err)) != 0) {
 		printf("harness error: soft CPU: %s\n", err);
 		return 2;
 	}
 	if (oracle_start(&orc, qemu, cpu, oracle_path, err, sizeof(err)) != 0) {
 		printf("harness error: %s\n", err);
 		soft_runner_destroy(sr);
+		emu_runner_destroy(er);
 		return 2;
 	}
 	pthread_t wt;
@@ -408,7 +423,8 @@ int main(int argc, char **argv)
 					       c.insn[0], c.ninsn > 1 ? " ..." : "", signame(exp.signo), exp.pc);
 				continue;
 			}
-			if (soft_runner_run(sr, &c, &got, err, sizeof(err)) != 0) {
+			if ((er ? emu_runner_run(er, &c, &got, err, sizeof(err))
+				: soft_runner_run(sr, &c, &got, err, sizeof(err))) != 0) {
 				printf("harness error: soft CPU: %s (group %s #%" PRIu64 ")\n", err, pl->g->name, idx);
 				char st[128];
 				oracle_wait(&orc, 1, st, sizeof(st));
@@ -477,6 +493,7 @@ int main(int argc, char **argv)
 		}
 	}
 	soft_runner_destroy(sr);
+	emu_runner_destroy(er);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("total: %" PRIu64 " cases, %" PRIu64 " mismatches, %.1f s (%.0f cases/s), seed=%" PRIu64 "\n",

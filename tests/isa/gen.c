@@ -828,6 +828,27 @@ static void gen_system(struct isa_case *c, prng *r)
 
 /* ---- table and driver ------------------------------------------------------------ */
 
+/* Advanced SIMD integer/permute/crypto and structure loads/stores: gen-simd.c */
+void gen_simd_3same(struct isa_case *c, prng *r);
+void gen_simd_3diff(struct isa_case *c, prng *r);
+void gen_simd_2misc(struct isa_case *c, prng *r);
+void gen_simd_shift(struct isa_case *c, prng *r);
+void gen_simd_elem(struct isa_case *c, prng *r);
+void gen_simd_across(struct isa_case *c, prng *r);
+void gen_simd_perm(struct isa_case *c, prng *r);
+void gen_simd_imm(struct isa_case *c, prng *r);
+void gen_simd_scalar(struct isa_case *c, prng *r);
+void gen_crypto(struct isa_case *c, prng *r);
+void gen_ldst_simd(struct isa_case *c, prng *r);
+/* Floating point, scalar and Advanced SIMD: gen-fp.c */
+void gen_fp_arith(struct isa_case *c, prng *r);
+void gen_fp_fma(struct isa_case *c, prng *r);
+void gen_fp_cmp(struct isa_case *c, prng *r);
+void gen_fp_cvt(struct isa_case *c, prng *r);
+void gen_fp_round(struct isa_case *c, prng *r);
+void gen_fp_misc(struct isa_case *c, prng *r);
+void gen_simd_fp(struct isa_case *c, prng *r);
+
 const struct gen_group gen_groups[] = {
 	{ "dp_imm", 12, true, gen_dp_imm, "ADD/SUB/logical immediate, MOVx, bitfield, EXTR, ADR/ADRP" },
 	{ "dp_reg", 25, true, gen_dp_reg,
@@ -837,7 +858,25 @@ const struct gen_group gen_groups[] = {
 	{ "excl", 10, true, gen_excl, "load/store exclusive, acquire/release, LDAPR, CLREX" },
 	{ "atomics", 12, true, gen_atomics, "LSE: LD<op>, ST<op>, SWP, CAS, CASP" },
 	{ "system", 8, true, gen_system, "hints, barriers, MRS/MSR NZCV/FPCR/FPSR/TPIDR_EL0/DAIF, BRK, UDF, HLT/HVC/SMC" },
-	{ "ldst_fp", 10, false, gen_ldst_fp, "SIMD&FP loads/stores (enable with --group ldst_fp)" },
+	{ "ldst_fp", 10, true, gen_ldst_fp, "SIMD&FP loads/stores: LDR/STR B/H/S/D/Q, LDP/STP/LDNP/STNP S/D/Q, literal" },
+	{ "simd_3same", 10, true, gen_simd_3same, "Advanced SIMD three same (integer), logical, pairwise" },
+	{ "simd_3diff", 6, true, gen_simd_3diff, "Advanced SIMD three different: long, wide, narrow, PMULL" },
+	{ "simd_2misc", 6, true, gen_simd_2misc, "Advanced SIMD two-register misc (integer): REV, CNT, CLZ, XTN, ..." },
+	{ "simd_shift", 6, true, gen_simd_shift, "Advanced SIMD shift by immediate: SSHR..SQRSHRUN, SSHLL" },
+	{ "simd_elem", 4, true, gen_simd_elem, "Advanced SIMD by element (integer): MUL, MLA, SMULL, SQDMULH, ..." },
+	{ "simd_across", 3, true, gen_simd_across, "Advanced SIMD across lanes: ADDV, SADDLV, UMAXV, ..." },
+	{ "simd_perm", 6, true, gen_simd_perm, "TBL/TBX, UZP/TRN/ZIP, EXT, DUP, INS, UMOV, SMOV" },
+	{ "simd_imm", 3, true, gen_simd_imm, "MOVI/MVNI/ORR/BIC (vector, immediate), FMOV (vector, immediate)" },
+	{ "simd_scalar", 6, true, gen_simd_scalar, "Advanced SIMD scalar integer forms, ADDP, DUP" },
+	{ "crypto", 4, true, gen_crypto, "AES, SHA1, SHA256, PMULL 64x64" },
+	{ "ldst_simd", 6, true, gen_ldst_simd, "LD1-LD4/ST1-ST4 multiple and single structure, LD1R-LD4R" },
+	{ "fp_arith", 22, true, gen_fp_arith, "FADD FSUB FMUL FDIV FNMUL FMAX.. FSQRT FABS FNEG FMOV, FMULX FABD" },
+	{ "fp_fma", 16, true, gen_fp_fma, "FMADD FMSUB FNMADD FNMSUB, FMLA/FMLS vector and by element" },
+	{ "fp_cmp", 16, true, gen_fp_cmp, "FCMP(E), FCCMP(E), FCSEL, FMAX/FMIN(NM), FCMxx, FACxx" },
+	{ "fp_cvt", 28, true, gen_fp_cvt, "FCVT H/S/D, FCVT*S/U, SCVTF/UCVTF (incl. fixed point), FCVTN/L/XN" },
+	{ "fp_round", 10, true, gen_fp_round, "FRINTN/P/M/Z/A/X/I scalar and vector" },
+	{ "fp_misc", 18, true, gen_fp_misc, "FMOV imm/general, FRECPE/FRSQRTE/FRECPX/FRECPS/FRSQRTS, URECPE, sequences" },
+	{ "simd_fp", 30, true, gen_simd_fp, "Advanced SIMD FP: three same, by element, across lanes, pairwise, 2-reg misc" },
 };
 const unsigned gen_ngroups = ARRAY_SIZE(gen_groups);
 

@@ -1,14 +1,24 @@
 /* The soft-CPU side of the differential test: one VM with the code page at
  * ISA_CODE_BASE and the data page at ISA_DATA_BASE, one vCPU at EL0 with
- * EL1 set up the way Linux sets it up for user space (MMU off here: VA = PA),
- * and every exception classified into the signal Linux would deliver.
+ * EL1 set up the way Linux sets it up for user space, and every exception
+ * classified into the signal Linux would deliver.
+ *
+ * The MMU is on, as under Linux (with it off, data accesses would be to
+ * Device memory and every unaligned access would fault): 4 KB granule,
+ * 48-bit VAs in TTBR0 with TBI0 (TTBR1 walks disabled), an identity map of
+ * the code pages (EL0 read/write/execute) and the data page (EL0
+ * read/write, execute-never) as Normal write-back memory, nothing else. The
+ * tables live in their own RAM at TABLES_BASE, which no VA maps.
  *
  * Exceptions: BRK exits to us directly (set_trap_debug_exceptions). Anything
- * taken to EL1 goes to VBAR_EL1 = 0x7f000000, which is unmapped, so fetching
- * the vector (VBAR + 0x400: synchronous, lower EL, AArch64) exits as an
- * instruction abort at that address; ESR_EL1/ELR_EL1/FAR_EL1/SPSR_EL1 then
- * describe the exception. EL0 accesses to unmapped IPAs exit directly as
- * stage-2 aborts. */
+ * taken to EL1 goes to VBAR_EL1 = 0x7f000000. The level-1 entry covering
+ * 0x40000000-0x7fffffff points at a "table" outside RAM, so fetching the
+ * vector (VBAR + 0x400: synchronous, lower EL, AArch64) exits as a stage-2
+ * instruction abort on the walk (S1PTW) at that address;
+ * ESR_EL1/ELR_EL1/FAR_EL1/SPSR_EL1 then describe the exception. EL0
+ * accesses in that range exit the same way as stage-2 aborts (SIGSEGV
+ * MAPERR, as for any unmapped address under Linux); other unmapped
+ * addresses take a translation fault to EL1. */
 #include "soft-runner.h"
 
 #include <errno.h>
@@ -26,11 +36,24 @@
 #define VBAR 0x7f000000ull
 #define WATCHDOG_MS 3000
 
-/* SCTLR_EL1 as Linux has it for EL0, but with the MMU off: UCI, UCT, DZE,
- * nTWE, nTWI and the RES1 bits; UMA = 0 (DAIF access traps); SA0 = 0 (as
- * qemu-aarch64, which does not check SP alignment). */
-#define SCTLR_USER (1ull << 26 | 1ull << 15 | 1ull << 14 | 1ull << 18 | 1ull << 16 | \
+/* SCTLR_EL1 as Linux has it for EL0: M, UCI, UCT, DZE, nTWE, nTWI and the
+ * RES1 bits; UMA = 0 (DAIF access traps); SA0 = 0 (as qemu-aarch64, which
+ * does not check SP alignment); A = 0. */
+#define SCTLR_USER (1ull << 0 | 1ull << 26 | 1ull << 15 | 1ull << 14 | 1ull << 18 | 1ull << 16 | \
 		    1ull << 29 | 1ull << 28 | 1ull << 23 | 1ull << 22 | 1ull << 20 | 1ull << 11)
+
+/* Stage-1 tables: L0, L1, L2 and two L3 tables, one 4 KB page each. */
+#define TABLES_BASE 0x30000000ull
+#define TABLES_SIZE 0x5000ull
+#define NOT_RAM_TABLE 0x60000000ull /* the L1 entry for 1-2 GB points here */
+/* TCR_EL1: T0SZ = 16, IRGN0/ORGN0 write-back, SH0 inner, TG0 4 KB, EPD1,
+ * IPS 48 bits, 16-bit ASIDs, TBI0. */
+#define TCR_USER (16ull | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 5ull << 32 | 1ull << 36 | 1ull << 37)
+#define MAIR_USER 0xffull /* Attr0: Normal, inner/outer write-back */
+#define PTE_TABLE 3ull
+#define PTE_PAGE (3ull | 1ull << 10 | 3ull << 8 | 1ull << 6) /* AF, inner shareable, EL0 RW, Attr0 */
+#define PTE_UXN (1ull << 54)
+#define PTE_PXN (1ull << 53)
 
 struct soft_runner {
 	struct accel_vm *vm;
@@ -38,6 +61,7 @@ struct soft_runner {
 	const struct accel_exit *exit;
 	uint32_t *code;
 	uint8_t *data;
+	uint64_t *tables;
 	bool code_mapped;
 
 	/* watchdog */
@@ -87,6 +111,23 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
+/* The identity map described at the top (t: TABLES_SIZE bytes at
+ * TABLES_BASE). */
+static void build_tables(uint64_t *t)
+{
+	uint64_t *l0 = t, *l1 = t + 512, *l2 = t + 1024, *l3c = t + 1536, *l3d = t + 2048;
+	memset(t, 0, TABLES_SIZE);
+	l0[0] = (TABLES_BASE + 0x1000) | PTE_TABLE;
+	l1[0] = (TABLES_BASE + 0x2000) | PTE_TABLE;
+	l1[1] = NOT_RAM_TABLE | PTE_TABLE;
+	l2[(ISA_CODE_BASE >> 21) & 511] = (TABLES_BASE + 0x3000) | PTE_TABLE;
+	l2[(ISA_DATA_BASE >> 21) & 511] = (TABLES_BASE + 0x4000) | PTE_TABLE;
+	for (uint64_t a = ISA_CODE_BASE; a < ISA_CODE_BASE + ISA_CODE_SIZE; a += 0x1000)
+		l3c[(a >> 12) & 511] = a | PTE_PAGE | PTE_PXN;
+	for (uint64_t a = ISA_DATA_BASE; a < ISA_DATA_BASE + ISA_DATA_SIZE; a += 0x1000)
+		l3d[(a >> 12) & 511] = a | PTE_PAGE | PTE_UXN | PTE_PXN;
+}
+
 int soft_runner_create(struct soft_runner **out, char *err, size_t errlen)
 {
 	struct soft_runner *sr = calloc(1, sizeof(*sr));
@@ -99,7 +140,8 @@ int soft_runner_create(struct soft_runner **out, char *err, size_t errlen)
 	pthread_cond_init(&sr->cond, NULL);
 	sr->code = mmap(NULL, ISA_CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	sr->data = mmap(NULL, ISA_DATA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (sr->code == MAP_FAILED || sr->data == MAP_FAILED) {
+	sr->tables = mmap(NULL, TABLES_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sr->code == MAP_FAILED || sr->data == MAP_FAILED || sr->tables == MAP_FAILED) {
 		snprintf(err, errlen, "mmap: %s", strerror(errno));
 		goto fail;
 	}
@@ -110,7 +152,8 @@ int soft_runner_create(struct soft_runner **out, char *err, size_t errlen)
 	}
 	if ((rc = accel_map(sr->vm, sr->code, ISA_CODE_BASE, ISA_CODE_SIZE,
 			    ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC)) != 0 ||
-	    (rc = accel_map(sr->vm, sr->data, ISA_DATA_BASE, ISA_DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE)) != 0) {
+	    (rc = accel_map(sr->vm, sr->data, ISA_DATA_BASE, ISA_DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE)) != 0 ||
+	    (rc = accel_map(sr->vm, sr->tables, TABLES_BASE, TABLES_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE)) != 0) {
 		snprintf(err, errlen, "soft map: %s", strerror(-rc));
 		goto fail;
 	}
@@ -119,7 +162,11 @@ int soft_runner_create(struct soft_runner **out, char *err, size_t errlen)
 		snprintf(err, errlen, "soft vcpu_create: %s", strerror(-rc));
 		goto fail;
 	}
+	build_tables(sr->tables);
 	if ((rc = accel_set_trap_debug_exceptions(sr->vcpu, true)) != 0 ||
+	    (rc = accel_set_sysreg(sr->vcpu, SYSREG_MAIR_EL1, MAIR_USER)) != 0 ||
+	    (rc = accel_set_sysreg(sr->vcpu, SYSREG_TCR_EL1, TCR_USER)) != 0 ||
+	    (rc = accel_set_sysreg(sr->vcpu, SYSREG_TTBR0_EL1, TABLES_BASE)) != 0 ||
 	    (rc = accel_set_sysreg(sr->vcpu, SYSREG_SCTLR_EL1, SCTLR_USER)) != 0 ||
 	    (rc = accel_set_sysreg(sr->vcpu, SYSREG_VBAR_EL1, VBAR)) != 0 ||
 	    (rc = accel_set_sysreg(sr->vcpu, SYSREG_CPACR_EL1, 3ull << 20)) != 0) { /* FPEN: no FP traps */
@@ -157,6 +204,8 @@ void soft_runner_destroy(struct soft_runner *sr)
 		munmap(sr->code, ISA_CODE_SIZE);
 	if (sr->data && sr->data != MAP_FAILED)
 		munmap(sr->data, ISA_DATA_SIZE);
+	if (sr->tables && sr->tables != MAP_FAILED)
+		munmap(sr->tables, TABLES_SIZE);
 	pthread_mutex_destroy(&sr->lock);
 	pthread_cond_destroy(&sr->cond);
 	free(sr);

@@ -35,7 +35,12 @@
 #define MMIO_IPA 0x40000000ull /* not mapped: accesses exit to the VMM */
 #define VBAR_UNMAPPED 0x7f000000ull
 #define INSN_BRK0 0xd4200000u
-#define SCTLR_BASE 0x30d00800ull /* RES1 bits only */
+/* RES1 bits plus M: the tests run with an identity map of Normal memory
+ * (with the MMU off every data access would be Device-nGnRnE, where
+ * unaligned accesses fault). */
+#define SCTLR_BASE 0x30d00801ull
+#define TT_IPA 0x200000ull /* page tables: L1, L2 for 0-1G, L3 for 0-2M, L2 for 1-2G */
+#define TT_SIZE 0x4000u
 #define SCTLR_A (1ull << 1)
 #define SCTLR_SA (1ull << 3)
 #define SCTLR_SA0 (1ull << 4)
@@ -1599,6 +1604,39 @@ static void test_xzr(void)
 #define NITER 100000
 static uint64_t thread_pc;
 
+/* Identity map, 4K granule, 39-bit VAs: code pages read-only (executable
+ * at EL0 and EL1), everything else in the first 2 GiB read/write for both
+ * ELs, except the 2 MiB around VBAR_UNMAPPED, executable so that a vector
+ * fetch reaches stage 2 (and exits) instead of a stage-1 permission fault. */
+static uint64_t *tt;
+static void mmu_tables(void)
+{
+	const uint64_t attrs = 1ull << 10 | 3ull << 8; /* AF, inner shareable, AttrIndx 0 */
+	uint64_t *l1 = tt, *l2a = tt + 512, *l3 = tt + 1024, *l2b = tt + 1536;
+	l1[0] = (TT_IPA + 0x1000) | 3;
+	l1[1] = (TT_IPA + 0x3000) | 3;
+	l2a[0] = (TT_IPA + 0x2000) | 3;
+	for (unsigned i = 1; i < 512; i++)
+		l2a[i] = ((uint64_t)i << 21) | attrs | 1ull << 6 | 1;
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t pa = (uint64_t)i << 12;
+		bool is_code = pa >= CODE_IPA && pa < CODE_IPA + CODE_SIZE;
+		l3[i] = pa | attrs | (is_code ? 3ull : 1ull) << 6 | 3;
+	}
+	for (unsigned i = 0; i < 512; i++) {
+		uint64_t pa = 0x40000000ull + ((uint64_t)i << 21);
+		bool vec = (VBAR_UNMAPPED & ~0x1fffffull) == pa;
+		l2b[i] = pa | attrs | (vec ? 3ull : 1ull) << 6 | 1;
+	}
+}
+static void mmu_regs(struct accel_vcpu *v)
+{
+	accel_set_sysreg(v, SYSREG_MAIR_EL1, 0xff);
+	/* T0SZ 25, IRGN0/ORGN0 write-back, SH0 inner, TG0 4K, EPD1, IPS 48 bits */
+	accel_set_sysreg(v, SYSREG_TCR_EL1, 25 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 5ull << 32);
+	accel_set_sysreg(v, SYSREG_TTBR0_EL1, TT_IPA);
+}
+
 static void setreg(struct accel_vcpu *v, unsigned r, uint64_t val)
 {
 	accel_set_reg(v, (enum accel_reg)(ACCEL_REG_X0 + r), val);
@@ -1614,6 +1652,7 @@ static void *thread_main(void *arg)
 		return (void *)ok;
 	accel_set_trap_debug_exceptions(v, true);
 	accel_set_sysreg(v, SYSREG_VBAR_EL1, VBAR_UNMAPPED);
+	mmu_regs(v);
 	accel_set_reg(v, ACCEL_REG_CPSR, CPSR_EL1H);
 	accel_set_sysreg(v, SYSREG_SCTLR_EL1, SCTLR_BASE);
 	setreg(v, 1, DA(0x1000));
@@ -1720,7 +1759,15 @@ int main(void)
 	}
 	check(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map code");
 	check(accel_map(vm, data, DATA_IPA, DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE), "map data");
+	tt = mmap(NULL, TT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tt == MAP_FAILED) {
+		printf("mmap failed\n");
+		return 2;
+	}
+	mmu_tables();
+	check(accel_map(vm, tt, TT_IPA, TT_SIZE, ACCEL_MEM_READ), "map page tables");
 	check(accel_vcpu_create(vm, &cpu, &vexit), "vcpu create");
+	mmu_regs(cpu);
 	check(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
 	check(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "set vbar");
 

@@ -50,9 +50,46 @@ void rt_check(int cond, const char *what)
 	rt_putc('\n');
 }
 
+volatile struct rt_exc rt_last;
+volatile uint64_t rt_resume;
+
+void rt_record_hook(unsigned kind, struct rt_frame *f)
+{
+	(void)f;
+	uint64_t esr = rt_read_esr(), elr = rt_read_elr();
+	rt_last.count++;
+	rt_last.kind = kind;
+	rt_last.esr = esr;
+	rt_last.elr = elr;
+	rt_last.spsr = RT_MRS(spsr_el1);
+	rt_last.far = RT_MRS(far_el1);
+	if (rt_resume) {
+		rt_write_elr(rt_resume);
+		rt_resume = 0;
+	} else if ((kind & 3) == 0 && (esr >> 26) != 0x15) {
+		rt_write_elr(elr + 4);
+	}
+}
+
+void rt_record(void)
+{
+	rt_last.count = 0;
+	rt_last.kind = ~0u;
+	rt_last.esr = rt_last.elr = rt_last.spsr = rt_last.far = 0;
+	rt_exception_hook = rt_record_hook;
+}
+
+extern char rt_el0_return[];
+
 void rt_exception(unsigned kind, struct rt_frame *f);
 void rt_exception(unsigned kind, struct rt_frame *f)
 {
+	/* rt_call_el0's function returned: resume at EL1h in rt_call_el0. */
+	if (kind == 8 && rt_read_esr() == (0x56000000u | RT_SVC_EL0_RETURN)) {
+		rt_write_elr((uint64_t)rt_el0_return);
+		RT_MSR(spsr_el1, 0x3c5);
+		return;
+	}
 	if (rt_exception_hook) {
 		rt_exception_hook(kind, f);
 		return;

@@ -29,6 +29,36 @@ rt_psci:
 	hvc	#0
 	ret
 
+/* uint64_t rt_call_el0(uint64_t (*fn)(uint64_t), uint64_t arg, uint64_t sp_el0):
+ * run fn at EL0t; fn returns to rt_el0_exit, whose SVC brings rt_exception()
+ * to resume EL1h at rt_el0_return with SP_EL1 as it was at the ERET. */
+	.globl rt_call_el0
+rt_call_el0:
+	stp	x29, x30, [sp, #-96]!
+	stp	x19, x20, [sp, #16]
+	stp	x21, x22, [sp, #32]
+	stp	x23, x24, [sp, #48]
+	stp	x25, x26, [sp, #64]
+	stp	x27, x28, [sp, #80]
+	msr	elr_el1, x0
+	msr	sp_el0, x2
+	msr	spsr_el1, xzr		/* EL0t, DAIF clear */
+	mov	x0, x1
+	adr	x30, rt_el0_exit
+	eret
+rt_el0_exit:
+	svc	#0xe10
+1:	b	1b
+	.globl rt_el0_return
+rt_el0_return:
+	ldp	x19, x20, [sp, #16]
+	ldp	x21, x22, [sp, #32]
+	ldp	x23, x24, [sp, #48]
+	ldp	x25, x26, [sp, #64]
+	ldp	x27, x28, [sp, #80]
+	ldp	x29, x30, [sp], #96
+	ret
+
 /* The vector table: every entry saves the state and calls rt_exception(). */
 	.macro vec kind
 	.balign 0x80

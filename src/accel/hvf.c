@@ -1,0 +1,562 @@
+/* The Hypervisor.framework backend: the accelerator interface (accel.h) as a
+ * thin mapping onto Apple's hv_* API (facts/hvapi.md §1-2).
+ *
+ * Built on macOS arm64 against the real framework and, on other hosts,
+ * against the stand-in in tests/hvf-standin/ (the same API implemented on
+ * the soft CPU), so this file runs in CI everywhere. docs/hvf.md says what
+ * is verified where.
+ *
+ * Rules kept here:
+ *   - one VM per process (the framework's rule); IPA size: the maximum the
+ *     host allows unless the VMM asks for less; EL2 stays off;
+ *   - hv_vm_map/unmap/protect take 16 KiB-aligned host addresses, IPAs and
+ *     sizes (the Apple Silicon page); anything else is refused here with a
+ *     message rather than by the framework;
+ *   - every hv_vcpu_* call comes from the vCPU's owning thread (checked
+ *     here, so a misuse names the call instead of failing inside HVF);
+ *   - fresh vCPUs get CPSR (EL1h, DAIF masked) and SCTLR_EL1 (the v8.0
+ *     RES1 bits, MMU off) set explicitly: HVF's own initial values are
+ *     EL0t and 0;
+ *   - the IRQ/FIQ lines are level inputs for the VMM: HVF consumes the
+ *     pending state on every run, so the level last set is re-applied
+ *     before each hv_vcpu_run;
+ *   - a VTIMER_ACTIVATED exit leaves the vtimer masked (the framework does
+ *     that); the VMM unmasks once the guest has dealt with the timer, as
+ *     with the soft backend;
+ *   - every hv_return_t becomes a negative errno and a message naming the
+ *     call. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <Hypervisor/Hypervisor.h>
+#if defined(__APPLE__) && !defined(HV_STANDIN)
+#include <mach/kern_return.h>
+#include <mach/mach_time.h>
+#endif
+
+#include "accel/accel.h"
+
+extern const struct accel_ops accel_hvf_ops;
+
+#define HVF_PAGE 0x4000ull /* Apple Silicon page size: 16 KiB */
+
+/* SCTLR_EL1 at reset as the VMM wants it: RES1 bits 29, 28, 23, 22, 20, 11
+ * of Armv8.0; MMU, caches and alignment checks off. */
+#define HVF_SCTLR_RESET 0x30d00800ull
+#define HVF_CPSR_EL1H 0x3c5ull
+
+/* The hv_vm_config_* API exists from macOS 13; the stand-in always has it. */
+#if defined(__APPLE__) && !defined(HV_STANDIN)
+#define HVF_HAVE_VM_CONFIG __builtin_available(macOS 13.0, *)
+#else
+#define HVF_HAVE_VM_CONFIG 1
+#endif
+
+struct hvf_vm {
+	struct accel_vm base;
+	uint32_t ipa_bits;
+};
+
+struct hvf_vcpu {
+	struct accel_vcpu base;
+	hv_vcpu_t id;
+	const hv_vcpu_exit_t *hv_exit; /* owned by the framework */
+	pthread_t owner;
+	bool line[2]; /* IRQ, FIQ levels as the VMM set them */
+	bool have_feat; /* ctr/clidr/dczid read from the vCPU configuration */
+	uint64_t ctr, clidr, dczid;
+	struct accel_exit exit;
+};
+
+#define HVM(v) ((struct hvf_vm *)(v))
+#define HVCPU(v) ((struct hvf_vcpu *)(v))
+
+static atomic_bool vm_exists;
+
+static const char *hv_name(hv_return_t r)
+{
+	switch (r) {
+	case HV_SUCCESS: return "HV_SUCCESS";
+	case HV_ERROR: return "HV_ERROR (generic error)";
+	case HV_BUSY: return "HV_BUSY (resource busy)";
+	case HV_BAD_ARGUMENT: return "HV_BAD_ARGUMENT (bad argument, or a call from a thread that does not own the vCPU)";
+	case HV_ILLEGAL_GUEST_STATE: return "HV_ILLEGAL_GUEST_STATE (illegal guest state)";
+	case HV_NO_RESOURCES: return "HV_NO_RESOURCES (out of resources)";
+	case HV_NO_DEVICE: return "HV_NO_DEVICE (no VM or vCPU)";
+	case HV_DENIED: return "HV_DENIED (operation not permitted: missing com.apple.security.hypervisor entitlement?)";
+	case HV_EXISTS: return "HV_EXISTS (already exists)";
+	case HV_UNSUPPORTED: return "HV_UNSUPPORTED (not supported on this host)";
+	default: return NULL;
+	}
+}
+
+static int hv_errno(hv_return_t r)
+{
+	switch (r) {
+	case HV_SUCCESS: return 0;
+	case HV_BUSY: return -EBUSY;
+	case HV_BAD_ARGUMENT: return -EINVAL;
+	case HV_ILLEGAL_GUEST_STATE: return -EINVAL;
+	case HV_NO_RESOURCES: return -ENOMEM;
+	case HV_NO_DEVICE: return -ENODEV;
+	case HV_DENIED: return -EPERM;
+	case HV_EXISTS: return -EEXIST;
+	case HV_UNSUPPORTED: return -ENOTSUP;
+	default: return -EIO;
+	}
+}
+
+/* Turn a framework result into 0 / -errno, saying which call failed. */
+static int hv_check(hv_return_t r, const char *call)
+{
+	if (r == HV_SUCCESS)
+		return 0;
+	const char *n = hv_name(r);
+	if (n)
+		fprintf(stderr, "avmm: hvf: %s failed: %s\n", call, n);
+	else
+		fprintf(stderr, "avmm: hvf: %s failed: error 0x%08" PRIx32 "\n", call, (uint32_t)r);
+	return hv_errno(r);
+}
+
+static int owner_check(struct accel_vcpu *v, const char *call)
+{
+	if (pthread_equal(HVCPU(v)->owner, pthread_self()))
+		return 0;
+	fprintf(stderr, "avmm: hvf: %s called from a thread that does not own the vCPU\n", call);
+	return -EPERM;
+}
+#define OWNER(v, call)                            \
+	do {                                      \
+		int own_ = owner_check((v), call); \
+		if (own_)                         \
+			return own_;              \
+	} while (0)
+
+/* ---- VM ---------------------------------------------------------------------- */
+
+static int hvf_vm_create(const struct accel_vm_config *cfg, struct accel_vm **out)
+{
+	bool expected = false;
+	if (!atomic_compare_exchange_strong(&vm_exists, &expected, true)) {
+		fprintf(stderr, "avmm: hvf: Hypervisor.framework allows one VM per process\n");
+		return -EBUSY;
+	}
+	struct hvf_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm) {
+		atomic_store(&vm_exists, false);
+		return -ENOMEM;
+	}
+	int r = 0;
+	if (HVF_HAVE_VM_CONFIG) {
+		uint32_t max = 0;
+		hv_vm_config_t conf = hv_vm_config_create();
+		if (!conf) {
+			fprintf(stderr, "avmm: hvf: hv_vm_config_create failed\n");
+			r = -ENOMEM;
+		}
+		if (!r)
+			r = hv_check(hv_vm_config_get_max_ipa_size(&max), "hv_vm_config_get_max_ipa_size");
+		if (!r) {
+			vm->ipa_bits = max;
+			if (cfg && cfg->ipa_bits) {
+				if (cfg->ipa_bits > max) {
+					fprintf(stderr, "avmm: hvf: %u-bit guest physical addresses asked for; this host allows %u\n",
+						cfg->ipa_bits, max);
+					r = -EINVAL;
+				} else {
+					vm->ipa_bits = cfg->ipa_bits;
+				}
+			}
+		}
+		if (!r)
+			r = hv_check(hv_vm_config_set_ipa_size(conf, vm->ipa_bits), "hv_vm_config_set_ipa_size");
+		/* EL2 (nested virtualization) is left at its default: off. */
+		if (!r)
+			r = hv_check(hv_vm_create(conf), "hv_vm_create");
+		if (conf)
+			os_release(conf);
+	} else {
+		/* Before macOS 13: default configuration, 36-bit IPA. */
+		vm->ipa_bits = 36;
+		if (cfg && cfg->ipa_bits > 36) {
+			fprintf(stderr, "avmm: hvf: this macOS allows 36-bit guest physical addresses only\n");
+			r = -EINVAL;
+		}
+		if (!r)
+			r = hv_check(hv_vm_create(NULL), "hv_vm_create");
+	}
+	if (r) {
+		free(vm);
+		atomic_store(&vm_exists, false);
+		return r;
+	}
+	vm->base.ops = &accel_hvf_ops;
+	*out = &vm->base;
+	return 0;
+}
+
+static void hvf_vm_destroy(struct accel_vm *v)
+{
+	hv_check(hv_vm_destroy(), "hv_vm_destroy");
+	free(v);
+	atomic_store(&vm_exists, false);
+}
+
+static hv_memory_flags_t hv_flags(unsigned flags)
+{
+	hv_memory_flags_t f = 0;
+	if (flags & ACCEL_MEM_READ)
+		f |= HV_MEMORY_READ;
+	if (flags & ACCEL_MEM_WRITE)
+		f |= HV_MEMORY_WRITE;
+	if (flags & ACCEL_MEM_EXEC)
+		f |= HV_MEMORY_EXEC;
+	return f;
+}
+
+static int range_check(struct accel_vm *v, const char *call, const void *host, uint64_t ipa, uint64_t size,
+		       unsigned flags)
+{
+	if (((uintptr_t)host & (HVF_PAGE - 1)) || (ipa & (HVF_PAGE - 1)) || (size & (HVF_PAGE - 1)) || !size) {
+		fprintf(stderr,
+			"avmm: hvf: %s: IPA 0x%" PRIx64 " size 0x%" PRIx64 "%s is not 16 KiB aligned "
+			"(Hypervisor.framework maps whole 16 KiB pages)\n",
+			call, ipa, size, host ? " (or its host address)" : "");
+		return -EINVAL;
+	}
+	if (ipa + size < ipa || (HVM(v)->ipa_bits < 64 && ipa + size > (1ull << HVM(v)->ipa_bits))) {
+		fprintf(stderr, "avmm: hvf: %s: IPA 0x%" PRIx64 " size 0x%" PRIx64 " is beyond the VM's %u-bit IPA space\n",
+			call, ipa, size, HVM(v)->ipa_bits);
+		return -EINVAL;
+	}
+	if (flags & ~(unsigned)(ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC)) {
+		fprintf(stderr, "avmm: hvf: %s: unknown permission bits 0x%x\n", call, flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int hvf_map(struct accel_vm *v, void *host, uint64_t ipa, uint64_t size, unsigned flags)
+{
+	if (!host) {
+		fprintf(stderr, "avmm: hvf: hv_vm_map: no host memory given for IPA 0x%" PRIx64 "\n", ipa);
+		return -EINVAL;
+	}
+	int r = range_check(v, "hv_vm_map", host, ipa, size, flags);
+	if (r)
+		return r;
+	if ((uint64_t)(size_t)size != size)
+		return -EINVAL;
+	return hv_check(hv_vm_map(host, ipa, (size_t)size, hv_flags(flags)), "hv_vm_map");
+}
+
+static int hvf_unmap(struct accel_vm *v, uint64_t ipa, uint64_t size)
+{
+	int r = range_check(v, "hv_vm_unmap", NULL, ipa, size, 0);
+	if (r)
+		return r;
+	return hv_check(hv_vm_unmap(ipa, (size_t)size), "hv_vm_unmap");
+}
+
+static int hvf_protect(struct accel_vm *v, uint64_t ipa, uint64_t size, unsigned flags)
+{
+	int r = range_check(v, "hv_vm_protect", NULL, ipa, size, flags);
+	if (r)
+		return r;
+	return hv_check(hv_vm_protect(ipa, (size_t)size, hv_flags(flags)), "hv_vm_protect");
+}
+
+/* ---- vCPUs ------------------------------------------------------------------- */
+
+static int hvf_vcpu_create(struct accel_vm *v, struct accel_vcpu **out, const struct accel_exit **exit)
+{
+	struct hvf_vcpu *vc = calloc(1, sizeof(*vc));
+	if (!vc)
+		return -ENOMEM;
+	hv_vcpu_exit_t *hx = NULL;
+	int r = hv_check(hv_vcpu_create(&vc->id, &hx, NULL), "hv_vcpu_create");
+	if (r) {
+		free(vc);
+		return r;
+	}
+	vc->hv_exit = hx;
+	vc->owner = pthread_self();
+	vc->base.ops = &accel_hvf_ops;
+	/* HVF's initial state is EL0t with SCTLR_EL1 = 0: set both. */
+	r = hv_check(hv_vcpu_set_reg(vc->id, HV_REG_CPSR, HVF_CPSR_EL1H), "hv_vcpu_set_reg(CPSR)");
+	if (!r)
+		r = hv_check(hv_vcpu_set_sys_reg(vc->id, HV_SYS_REG_SCTLR_EL1, HVF_SCTLR_RESET),
+			     "hv_vcpu_set_sys_reg(SCTLR_EL1)");
+	if (r) {
+		hv_vcpu_destroy(vc->id);
+		free(vc);
+		return r;
+	}
+	/* CTR_EL0, CLIDR_EL1 and DCZID_EL0 are not registers of the API, but
+	 * the vCPU configuration reports them; the VMM reads them like any
+	 * other (e.g. DCZID for DC ZVA emulation). */
+	hv_vcpu_config_t vconf = hv_vcpu_config_create();
+	if (vconf) {
+		vc->have_feat = hv_vcpu_config_get_feature_reg(vconf, HV_FEATURE_REG_CTR_EL0, &vc->ctr) == HV_SUCCESS &&
+				hv_vcpu_config_get_feature_reg(vconf, HV_FEATURE_REG_CLIDR_EL1, &vc->clidr) == HV_SUCCESS &&
+				hv_vcpu_config_get_feature_reg(vconf, HV_FEATURE_REG_DCZID_EL0, &vc->dczid) == HV_SUCCESS;
+		os_release(vconf);
+	}
+	*out = &vc->base;
+	if (exit)
+		*exit = &vc->exit;
+	return 0;
+}
+
+static void hvf_vcpu_destroy(struct accel_vcpu *v)
+{
+	if (owner_check(v, "hv_vcpu_destroy"))
+		return; /* leaking beats destroying another thread's vCPU */
+	hv_check(hv_vcpu_destroy(HVCPU(v)->id), "hv_vcpu_destroy");
+	free(v);
+}
+
+static int hvf_vcpu_run(struct accel_vcpu *v)
+{
+	struct hvf_vcpu *vc = HVCPU(v);
+	OWNER(v, "hv_vcpu_run");
+	/* The framework clears the pending lines after every run: re-apply
+	 * the levels the VMM last set, so the lines behave as levels. */
+	int r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_IRQ, vc->line[ACCEL_IRQ]),
+			 "hv_vcpu_set_pending_interrupt(IRQ)");
+	if (!r)
+		r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_FIQ, vc->line[ACCEL_FIQ]),
+			     "hv_vcpu_set_pending_interrupt(FIQ)");
+	if (!r)
+		r = hv_check(hv_vcpu_run(vc->id), "hv_vcpu_run");
+	memset(&vc->exit, 0, sizeof(vc->exit));
+	if (r) {
+		vc->exit.reason = ACCEL_EXIT_UNKNOWN;
+		return r;
+	}
+	const hv_vcpu_exit_t *hx = vc->hv_exit;
+	switch (hx->reason) {
+	case HV_EXIT_REASON_CANCELED:
+		vc->exit.reason = ACCEL_EXIT_CANCELED;
+		break;
+	case HV_EXIT_REASON_EXCEPTION:
+		vc->exit.reason = ACCEL_EXIT_EXCEPTION;
+		vc->exit.esr = hx->exception.syndrome;
+		vc->exit.va = hx->exception.virtual_address;
+		vc->exit.ipa = hx->exception.physical_address;
+		break;
+	case HV_EXIT_REASON_VTIMER_ACTIVATED:
+		/* The framework has masked the vtimer; the VMM unmasks it. */
+		vc->exit.reason = ACCEL_EXIT_VTIMER_ACTIVATED;
+		break;
+	default:
+		fprintf(stderr, "avmm: hvf: hv_vcpu_run returned exit reason %u\n", (unsigned)hx->reason);
+		vc->exit.reason = ACCEL_EXIT_UNKNOWN;
+		break;
+	}
+	return 0;
+}
+
+static int hvf_get_reg(struct accel_vcpu *v, enum accel_reg r, uint64_t *val)
+{
+	OWNER(v, "hv_vcpu_get_reg");
+	if ((unsigned)r > ACCEL_REG_CPSR)
+		return -EINVAL;
+	return hv_check(hv_vcpu_get_reg(HVCPU(v)->id, (hv_reg_t)r, val), "hv_vcpu_get_reg");
+}
+
+static int hvf_set_reg(struct accel_vcpu *v, enum accel_reg r, uint64_t val)
+{
+	OWNER(v, "hv_vcpu_set_reg");
+	if ((unsigned)r > ACCEL_REG_CPSR)
+		return -EINVAL;
+	return hv_check(hv_vcpu_set_reg(HVCPU(v)->id, (hv_reg_t)r, val), "hv_vcpu_set_reg");
+}
+
+static int hvf_get_simd(struct accel_vcpu *v, unsigned r, uint8_t val[16])
+{
+	OWNER(v, "hv_vcpu_get_simd_fp_reg");
+	if (r > 31)
+		return -EINVAL;
+	hv_simd_fp_uchar16_t q;
+	int e = hv_check(hv_vcpu_get_simd_fp_reg(HVCPU(v)->id, (hv_simd_fp_reg_t)r, &q), "hv_vcpu_get_simd_fp_reg");
+	if (!e)
+		memcpy(val, &q, 16);
+	return e;
+}
+
+static int hvf_set_simd(struct accel_vcpu *v, unsigned r, const uint8_t val[16])
+{
+	OWNER(v, "hv_vcpu_set_simd_fp_reg");
+	if (r > 31)
+		return -EINVAL;
+	hv_simd_fp_uchar16_t q;
+	memcpy(&q, val, 16);
+	return hv_check(hv_vcpu_set_simd_fp_reg(HVCPU(v)->id, (hv_simd_fp_reg_t)r, q), "hv_vcpu_set_simd_fp_reg");
+}
+
+/* The host counter the vtimer offset is relative to, and its frequency. */
+static uint64_t host_counter(void)
+{
+#ifdef HV_STANDIN
+	return hv_standin_host_counter();
+#else
+	return mach_absolute_time();
+#endif
+}
+
+static uint64_t host_cntfrq(void)
+{
+#ifdef HV_STANDIN
+	return hv_standin_host_cntfrq();
+#else
+	mach_timebase_info_data_t tb;
+	if (mach_timebase_info(&tb) != KERN_SUCCESS || !tb.numer)
+		return 24000000; /* Apple M-series */
+	return (uint64_t)1000000000u * tb.denom / tb.numer;
+#endif
+}
+
+#define SYSREG_CNTFRQ_EL0 ACCEL_SYSREG(3, 3, 14, 0, 0)
+#define SYSREG_CNTPCT_EL0 ACCEL_SYSREG(3, 3, 14, 0, 1)
+#define SYSREG_CNTVCT_EL0 ACCEL_SYSREG(3, 3, 14, 0, 2)
+#define SYSREG_CTR_EL0 ACCEL_SYSREG(3, 3, 0, 0, 1)
+#define SYSREG_CLIDR_EL1 ACCEL_SYSREG(3, 1, 0, 0, 1)
+#define SYSREG_DCZID_EL0 ACCEL_SYSREG(3, 3, 0, 0, 7)
+
+/* A register the framework refuses is reported once per encoding: the VMM
+ * probes optional registers and copes with their absence. */
+static _Atomic uint8_t sysreg_reported[65536 / 8];
+static int sysreg_fail(hv_return_t r, const char *what, uint16_t enc)
+{
+	uint8_t bit = (uint8_t)(1u << (enc & 7));
+	if (atomic_fetch_or(&sysreg_reported[enc >> 3], bit) & bit)
+		return hv_errno(r);
+	char call[64];
+	snprintf(call, sizeof(call), "%s(0x%04x)", what, enc);
+	return hv_check(r, call);
+}
+
+static int hvf_get_sysreg(struct accel_vcpu *v, uint16_t enc, uint64_t *val)
+{
+	OWNER(v, "hv_vcpu_get_sys_reg");
+	/* The counters are not registers of the framework's API; the VMM reads
+	 * them (e.g. for WFI deadlines) as it does on the soft backend, so
+	 * answer from the host counter: CNTVCT = counter - vtimer offset. */
+	if (enc == SYSREG_CNTFRQ_EL0) {
+		*val = host_cntfrq();
+		return 0;
+	}
+	if (enc == SYSREG_CNTPCT_EL0) {
+		*val = host_counter();
+		return 0;
+	}
+	if (enc == SYSREG_CNTVCT_EL0) {
+		uint64_t off;
+		int e = hv_check(hv_vcpu_get_vtimer_offset(HVCPU(v)->id, &off), "hv_vcpu_get_vtimer_offset");
+		if (!e)
+			*val = host_counter() - off;
+		return e;
+	}
+	if (HVCPU(v)->have_feat && (enc == SYSREG_CTR_EL0 || enc == SYSREG_CLIDR_EL1 || enc == SYSREG_DCZID_EL0)) {
+		*val = enc == SYSREG_CTR_EL0 ? HVCPU(v)->ctr : enc == SYSREG_CLIDR_EL1 ? HVCPU(v)->clidr : HVCPU(v)->dczid;
+		return 0;
+	}
+	hv_return_t r = hv_vcpu_get_sys_reg(HVCPU(v)->id, (hv_sys_reg_t)enc, val);
+	return r == HV_SUCCESS ? 0 : sysreg_fail(r, "hv_vcpu_get_sys_reg", enc);
+}
+
+static int hvf_set_sysreg(struct accel_vcpu *v, uint16_t enc, uint64_t val)
+{
+	OWNER(v, "hv_vcpu_set_sys_reg");
+	hv_return_t r = hv_vcpu_set_sys_reg(HVCPU(v)->id, (hv_sys_reg_t)enc, val);
+	return r == HV_SUCCESS ? 0 : sysreg_fail(r, "hv_vcpu_set_sys_reg", enc);
+}
+
+static int hvf_set_pending_interrupt(struct accel_vcpu *v, enum accel_irq_type t, bool pending)
+{
+	OWNER(v, "hv_vcpu_set_pending_interrupt");
+	if (t != ACCEL_IRQ && t != ACCEL_FIQ)
+		return -EINVAL;
+	HVCPU(v)->line[t] = pending;
+	/* Applied for real before the next hv_vcpu_run. */
+	return 0;
+}
+
+static int hvf_get_vtimer_mask(struct accel_vcpu *v, bool *masked)
+{
+	OWNER(v, "hv_vcpu_get_vtimer_mask");
+	return hv_check(hv_vcpu_get_vtimer_mask(HVCPU(v)->id, masked), "hv_vcpu_get_vtimer_mask");
+}
+
+static int hvf_set_vtimer_mask(struct accel_vcpu *v, bool masked)
+{
+	OWNER(v, "hv_vcpu_set_vtimer_mask");
+	return hv_check(hv_vcpu_set_vtimer_mask(HVCPU(v)->id, masked), "hv_vcpu_set_vtimer_mask");
+}
+
+static int hvf_get_vtimer_offset(struct accel_vcpu *v, uint64_t *off)
+{
+	OWNER(v, "hv_vcpu_get_vtimer_offset");
+	return hv_check(hv_vcpu_get_vtimer_offset(HVCPU(v)->id, off), "hv_vcpu_get_vtimer_offset");
+}
+
+static int hvf_set_vtimer_offset(struct accel_vcpu *v, uint64_t off)
+{
+	OWNER(v, "hv_vcpu_set_vtimer_offset");
+	return hv_check(hv_vcpu_set_vtimer_offset(HVCPU(v)->id, off), "hv_vcpu_set_vtimer_offset");
+}
+
+static int hvf_set_trap_debug(struct accel_vcpu *v, bool trap)
+{
+	OWNER(v, "hv_vcpu_set_trap_debug_exceptions");
+	return hv_check(hv_vcpu_set_trap_debug_exceptions(HVCPU(v)->id, trap), "hv_vcpu_set_trap_debug_exceptions");
+}
+
+/* Any thread. */
+static int hvf_vcpus_exit(struct accel_vcpu *const *vcpus, unsigned count)
+{
+	if (!count)
+		return 0;
+	if (!vcpus || count > 4096)
+		return -EINVAL;
+	hv_vcpu_t *ids = malloc(count * sizeof(*ids));
+	if (!ids)
+		return -ENOMEM;
+	for (unsigned i = 0; i < count; i++)
+		ids[i] = HVCPU(vcpus[i])->id;
+	int r = hv_check(hv_vcpus_exit(ids, count), "hv_vcpus_exit");
+	free(ids);
+	return r;
+}
+
+const struct accel_ops accel_hvf_ops = {
+	.name = "hvf",
+	.vm_create = hvf_vm_create,
+	.vm_destroy = hvf_vm_destroy,
+	.map = hvf_map,
+	.unmap = hvf_unmap,
+	.protect = hvf_protect,
+	.vcpu_create = hvf_vcpu_create,
+	.vcpu_destroy = hvf_vcpu_destroy,
+	.vcpu_run = hvf_vcpu_run,
+	.get_reg = hvf_get_reg,
+	.set_reg = hvf_set_reg,
+	.get_simd = hvf_get_simd,
+	.set_simd = hvf_set_simd,
+	.get_sysreg = hvf_get_sysreg,
+	.set_sysreg = hvf_set_sysreg,
+	.set_pending_interrupt = hvf_set_pending_interrupt,
+	.get_vtimer_mask = hvf_get_vtimer_mask,
+	.set_vtimer_mask = hvf_set_vtimer_mask,
+	.get_vtimer_offset = hvf_get_vtimer_offset,
+	.set_vtimer_offset = hvf_set_vtimer_offset,
+	.set_trap_debug_exceptions = hvf_set_trap_debug,
+	.vcpus_exit = hvf_vcpus_exit,
+};

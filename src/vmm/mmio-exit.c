@@ -1,0 +1,399 @@
+/* Data-abort exits: ISV=1 from the syndrome, ISV=0 through the instruction
+ * emulator, CM=1 skipped, everything else an injected external abort. See
+ * mmio-exit.h. */
+#include "vmm/mmio-exit.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "arch/dabt.h"
+#include "arch/pgwalk.h"
+
+#define SYSREG_ID_AA64MMFR0_EL1 ACCEL_SYSREG(3, 0, 0, 7, 0)
+#define SYSREG_ID_AA64MMFR1_EL1 ACCEL_SYSREG(3, 0, 0, 7, 1)
+#define SYSREG_DCZID_EL0 ACCEL_SYSREG(3, 3, 0, 0, 7)
+
+#define ISS_S1PTW (1u << 7)
+#define ISS_FNV (1u << 10)
+#define DFSC_SEA 0x10
+#define DFSC_ALIGN 0x21
+
+#define SCTLR_EE (1ull << 25)
+#define SCTLR_E0E (1ull << 24)
+#define SCTLR_SPAN (1ull << 23)
+
+#define PSR_PAN (1ull << 22)
+#define PSR_DIT (1ull << 24)
+
+/* ---- exception injection ------------------------------------------------------ */
+
+int mmio_exit_inject_dabt(struct accel_vcpu *v, uint32_t iss, uint64_t far)
+{
+	uint64_t cpsr, pc, sctlr = 0, vbar = 0, mmfr1 = 0;
+	int r;
+	if ((r = accel_get_reg(v, ACCEL_REG_CPSR, &cpsr)) || (r = accel_get_reg(v, ACCEL_REG_PC, &pc)) ||
+	    (r = accel_get_sysreg(v, SYSREG_SCTLR_EL1, &sctlr)) || (r = accel_get_sysreg(v, SYSREG_VBAR_EL1, &vbar)))
+		return r;
+	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR1_EL1, &mmfr1))
+		mmfr1 = 0;
+	unsigned el = (cpsr >> 2) & 3;
+	if (el > 1 || (cpsr & (1u << 4))) /* EL2/EL3 or AArch32: not ours to handle */
+		return -EINVAL;
+	uint32_t ec = el == 0 ? EC_DABT_LOWER : EC_DABT_CUR;
+	uint64_t esr = (uint64_t)ec << 26 | 1u << 25 | (iss & 0x1ffffff);
+	uint64_t ncpsr = 0x3c5 | (cpsr & PSR_DIT); /* EL1h, D A I F masked */
+	if ((mmfr1 >> 20) & 0xf) /* FEAT_PAN */
+		ncpsr |= (sctlr & SCTLR_SPAN) ? (cpsr & PSR_PAN) : PSR_PAN;
+	uint64_t vec = el == 0 ? 0x400 : (cpsr & 1) ? 0x200 : 0x000;
+	if ((r = accel_set_sysreg(v, SYSREG_ELR_EL1, pc)) || (r = accel_set_sysreg(v, SYSREG_SPSR_EL1, cpsr)) ||
+	    (r = accel_set_sysreg(v, SYSREG_ESR_EL1, esr)) || (r = accel_set_sysreg(v, SYSREG_FAR_EL1, far)) ||
+	    (r = accel_set_reg(v, ACCEL_REG_CPSR, ncpsr)) || (r = accel_set_reg(v, ACCEL_REG_PC, vbar + vec)))
+		return r;
+	return 0;
+}
+
+static int inject_sea(struct mmio_exit *m, uint64_t far, bool write, int reason, uint32_t insn)
+{
+	uint64_t pc = 0;
+	accel_get_reg(m->vcpu, ACCEL_REG_PC, &pc);
+	m->n_injected++;
+	m->last_inject_pc = pc;
+	m->last_inject_va = far;
+	m->last_reason = reason;
+	m->last_insn = insn;
+	m->monitor.open = false; /* exception entry clears the local monitor */
+	int r = mmio_exit_inject_dabt(m->vcpu, ISS_FNV | (write ? ISS_WNR : 0) | DFSC_SEA, far);
+	return r ? r : MMIO_EXIT_INJECTED;
+}
+
+static int advance_pc(struct accel_vcpu *v)
+{
+	uint64_t pc;
+	int r = accel_get_reg(v, ACCEL_REG_PC, &pc);
+	return r ? r : accel_set_reg(v, ACCEL_REG_PC, pc + 4);
+}
+
+/* ---- physical accesses: RAM or MMIO -------------------------------------------- */
+
+static uint64_t le_get(const uint8_t *b, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static void le_put(uint8_t *b, unsigned n, uint64_t v)
+{
+	for (unsigned i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* [pa, pa + n) within one page and not RAM: one access of the exact width
+ * if n is 1, 2, 4 or 8; otherwise (16 bytes, or a part of a straddling
+ * access) naturally aligned pieces of at most 8 bytes, in address order. */
+static int mmio_range(const struct mmio_exit_mem *mem, uint64_t pa, uint8_t *b, unsigned n, bool write)
+{
+	for (unsigned off = 0; off < n;) {
+		unsigned piece = n;
+		if (n != 1 && n != 2 && n != 4 && n != 8)
+			for (piece = 8; piece > n - off || ((pa + off) & (piece - 1)); piece >>= 1)
+				;
+		uint64_t v = 0;
+		if (write) {
+			if (!mem->write(mem->opaque, pa + off, piece, le_get(b + off, piece)))
+				return -1;
+		} else {
+			if (!mem->read(mem->opaque, pa + off, piece, &v))
+				return -1;
+			le_put(b + off, piece, v);
+		}
+		off += piece;
+	}
+	return 0;
+}
+
+static int phys_access(const struct mmio_exit_mem *mem, uint64_t pa, uint8_t *b, unsigned n, bool write)
+{
+	uint8_t *h = mem->ram(mem->opaque, pa, n);
+	if (h) {
+		if (write)
+			memcpy(h, b, n);
+		else
+			memcpy(b, h, n);
+		return 0;
+	}
+	return mmio_range(mem, pa, b, n, write);
+}
+
+/* ---- the emulator's view of the vCPU -------------------------------------------- */
+
+struct ctx {
+	struct mmio_exit *m;
+	struct accel_vcpu *v;
+	uint64_t cpsr;
+	bool el0;
+	struct pgw_regs regs;
+	int err; /* first accelerator error */
+};
+
+static void note(struct ctx *c, int r)
+{
+	if (r && !c->err)
+		c->err = r;
+}
+
+static uint64_t get_x(void *o, unsigned n)
+{
+	struct ctx *c = o;
+	uint64_t v = 0;
+	note(c, accel_get_reg(c->v, (enum accel_reg)(ACCEL_REG_X0 + n), &v));
+	return v;
+}
+
+static void set_x(void *o, unsigned n, uint64_t val)
+{
+	struct ctx *c = o;
+	note(c, accel_set_reg(c->v, (enum accel_reg)(ACCEL_REG_X0 + n), val));
+}
+
+/* SP of the current EL: SP_EL0 at EL0 or with SPSel = 0, else SP_EL1. */
+static uint16_t sp_reg(const struct ctx *c) { return (c->el0 || !(c->cpsr & 1)) ? SYSREG_SP_EL0 : SYSREG_SP_EL1; }
+
+static uint64_t get_sp(void *o)
+{
+	struct ctx *c = o;
+	uint64_t v = 0;
+	note(c, accel_get_sysreg(c->v, sp_reg(c), &v));
+	return v;
+}
+
+static void set_sp(void *o, uint64_t val)
+{
+	struct ctx *c = o;
+	note(c, accel_set_sysreg(c->v, sp_reg(c), val));
+}
+
+static void get_v(void *o, unsigned n, uint8_t val[16])
+{
+	struct ctx *c = o;
+	memset(val, 0, 16);
+	note(c, accel_get_simd(c->v, n, val));
+}
+
+static void set_v(void *o, unsigned n, const uint8_t val[16])
+{
+	struct ctx *c = o;
+	note(c, accel_set_simd(c->v, n, val));
+}
+
+static uint32_t desc_read(void *o, uint64_t pa, uint64_t *desc)
+{
+	struct ctx *c = o;
+	const struct mmio_exit_mem *mem = c->m->mem;
+	uint64_t *p = (pa & 7) ? NULL : mem->ram(mem->opaque, pa, 8);
+	if (!p)
+		return 0x07; /* translation fault at level 3 of stage 2: not RAM */
+	*desc = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+/* VA -> IPA with the guest's tables; *left: bytes to the end of its page.
+ * A permission mismatch is accepted: the hardware checked permissions
+ * before the abort (LDTR/STTR and PAN make ours differ). */
+static int xlate(struct ctx *c, uint64_t va, int access, uint64_t *pa, uint64_t *left)
+{
+	struct pgw_result r;
+	if (!pgw_translate(&c->regs, va, access, c->el0, desc_read, c, &r) && r.fault != PGW_PERMISSION)
+		return -1;
+	unsigned shift = r.page_shift >= 12 && r.page_shift < 64 ? r.page_shift : 12;
+	uint64_t psize = 1ull << shift;
+	*pa = r.pa;
+	*left = psize - (va & (psize - 1));
+	return 0;
+}
+
+/* Can [va, va + len) be written: every page translates and is RAM or has a
+ * device behind it? */
+static int probe(struct ctx *c, uint64_t va, uint64_t len)
+{
+	const struct mmio_exit_mem *mem = c->m->mem;
+	for (uint64_t done = 0; done < len;) {
+		uint64_t pa, left;
+		if (xlate(c, va + done, PGW_WRITE, &pa, &left))
+			return -1;
+		uint64_t chunk = len - done < left ? len - done : left;
+		if (!mem->ram(mem->opaque, pa, chunk) && mem->present && !mem->present(mem->opaque, pa, chunk))
+			return -1;
+		done += chunk;
+	}
+	return 0;
+}
+
+/* One access of the emulator: split at page boundaries, each part to RAM
+ * or MMIO; a write that straddles pages is probed first. */
+static int vaccess(struct ctx *c, uint64_t va, unsigned size, uint8_t *b, bool write)
+{
+	if (write && ((va ^ (va + size - 1)) & ~0xfffull) && probe(c, va, size))
+		return -1;
+	for (unsigned done = 0; done < size;) {
+		uint64_t pa, left;
+		if (xlate(c, va + done, write ? PGW_WRITE : PGW_READ, &pa, &left))
+			return -1;
+		unsigned chunk = size - done;
+		if (chunk > left)
+			chunk = (unsigned)left;
+		if (phys_access(c->m->mem, pa, b + done, chunk, write))
+			return -1;
+		done += chunk;
+	}
+	return 0;
+}
+
+static int probe_write(void *o, uint64_t va, uint64_t len) { return probe(o, va, len); }
+
+static int mread(void *o, uint64_t va, unsigned size, void *buf) { return vaccess(o, va, size, buf, false); }
+static int mwrite(void *o, uint64_t va, unsigned size, const void *buf)
+{
+	uint8_t tmp[16];
+	if (size > sizeof(tmp))
+		return -1;
+	memcpy(tmp, buf, size);
+	return vaccess(o, va, size, tmp, true);
+}
+
+/* LDRAA/LDRAB: replace the PAC field (bits 54:VA size, and 63:56 unless
+ * TBI) by copies of bit 55, as a successful authentication leaves it. */
+static uint64_t strip_pac(void *o, uint64_t ptr, bool key_b)
+{
+	struct ctx *c = o;
+	bool upper = (ptr >> 55) & 1;
+	unsigned tsz = (unsigned)(upper ? (c->regs.tcr >> 16) : c->regs.tcr) & 63;
+	bool tbi = (c->regs.tcr >> (upper ? 38 : 37)) & 1;
+	if (tsz < 12)
+		tsz = 12;
+	if (tsz > 48)
+		tsz = 48;
+	unsigned bottom = 64 - tsz;
+	uint64_t field = (tbi ? (1ull << 56) - 1 : ~0ull) & ~((1ull << bottom) - 1) & ~(1ull << 55);
+	return upper ? ptr | field : ptr & ~field;
+}
+
+static const struct insn_emu_ops emu_ops = {
+	.get_x = get_x, .set_x = set_x, .get_sp = get_sp, .set_sp = set_sp, .get_v = get_v, .set_v = set_v,
+	.read = mread, .write = mwrite, .strip_pac = strip_pac, .probe_write = probe_write,
+};
+
+static unsigned pa_bits(uint64_t mmfr0)
+{
+	static const unsigned bits[] = { 32, 36, 40, 42, 44, 48 };
+	unsigned r = mmfr0 & 0xf;
+	return r < 6 ? bits[r] : 48;
+}
+
+/* ---- ISV=0 --------------------------------------------------------------------- */
+
+static int emulate(struct mmio_exit *m, const struct accel_exit *ex)
+{
+	struct accel_vcpu *v = m->vcpu;
+	struct ctx c = { .m = m, .v = v };
+	uint64_t pc = 0, sctlr = 0, mmfr0 = 0, dczid = 0;
+	int r;
+	if ((r = accel_get_reg(v, ACCEL_REG_PC, &pc)) || (r = accel_get_reg(v, ACCEL_REG_CPSR, &c.cpsr)) ||
+	    (r = accel_get_sysreg(v, SYSREG_SCTLR_EL1, &sctlr)) || (r = accel_get_sysreg(v, SYSREG_TCR_EL1, &c.regs.tcr)) ||
+	    (r = accel_get_sysreg(v, SYSREG_TTBR0_EL1, &c.regs.ttbr0)) ||
+	    (r = accel_get_sysreg(v, SYSREG_TTBR1_EL1, &c.regs.ttbr1)))
+		return r;
+	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR0_EL1, &mmfr0))
+		mmfr0 = 5;
+	if (accel_get_sysreg(v, SYSREG_DCZID_EL0, &dczid))
+		dczid = 1u << 4; /* DC ZVA prohibited */
+	c.regs.sctlr = sctlr;
+	c.regs.pa_bits = pa_bits(mmfr0);
+	c.el0 = ((c.cpsr >> 2) & 3) == 0;
+	if ((c.cpsr & (1u << 4)) || (sctlr & (c.el0 ? SCTLR_E0E : SCTLR_EE)))
+		return inject_sea(m, ex->va, ex->esr & ISS_WNR, -1, 0); /* AArch32 or big-endian data */
+
+	uint64_t ipc, left;
+	uint8_t ib[4];
+	if (xlate(&c, pc, PGW_EXEC, &ipc, &left) || left < 4 || !m->mem->ram(m->mem->opaque, ipc, 4))
+		return inject_sea(m, ex->va, ex->esr & ISS_WNR, -1, 0);
+	memcpy(ib, m->mem->ram(m->mem->opaque, ipc, 4), 4);
+	uint32_t insn = (uint32_t)le_get(ib, 4);
+
+	struct insn_emu e = {
+		.ops = &emu_ops,
+		.opaque = &c,
+		.pc = pc,
+		.features = m->features,
+		.dczva_bytes = (dczid & 0x10) ? 0 : 4u << (dczid & 0xf),
+		.monitor = &m->monitor,
+	};
+	enum insn_emu_result res = insn_emu_exec(&e, insn);
+	if (c.err)
+		return c.err;
+	switch (res) {
+	case INSN_EMU_OK:
+		m->n_emulated++;
+		return advance_pc(v) ?: MMIO_EXIT_DONE;
+	case INSN_EMU_ALIGN_FAULT:
+		m->n_injected++;
+		m->monitor.open = false;
+		r = mmio_exit_inject_dabt(v, (e.fault_write ? ISS_WNR : 0) | DFSC_ALIGN, e.fault_addr);
+		return r ? r : MMIO_EXIT_INJECTED;
+	case INSN_EMU_MEM_FAULT:
+		return inject_sea(m, e.fault_addr, e.fault_write, res, insn);
+	default:
+		return inject_sea(m, ex->va, ex->esr & ISS_WNR, res, insn);
+	}
+}
+
+/* ---- ISV=1 ----------------------------------------------------------------------- */
+
+static int syndrome_access(struct mmio_exit *m, const struct accel_exit *ex)
+{
+	struct accel_vcpu *v = m->vcpu;
+	uint32_t iss = (uint32_t)ESR_ISS(ex->esr);
+	unsigned size = 1u << ((iss >> ISS_SAS_SHIFT) & 3), srt = (iss >> ISS_SRT_SHIFT) & 31;
+	bool write = iss & ISS_WNR, sse = iss & ISS_SSE, sf = iss & ISS_SF;
+	uint8_t b[8];
+	uint64_t val = 0;
+	int r;
+	if ((ex->va & 0xfff) + size > 0x1000) /* straddles a page: part may be RAM */
+		return emulate(m, ex);
+	if (write) {
+		if (srt != 31 && (r = accel_get_reg(v, (enum accel_reg)(ACCEL_REG_X0 + srt), &val)))
+			return r;
+		le_put(b, size, val);
+		if (phys_access(m->mem, ex->ipa, b, size, true))
+			return inject_sea(m, ex->va, true, -1, 0);
+	} else {
+		if (phys_access(m->mem, ex->ipa, b, size, false))
+			return inject_sea(m, ex->va, false, -1, 0);
+		val = le_get(b, size);
+		if (sse && size < 8)
+			val = (uint64_t)((int64_t)(val << (64 - 8 * size)) >> (64 - 8 * size));
+		if (!sf)
+			val = (uint32_t)val;
+		if (srt != 31 && (r = accel_set_reg(v, (enum accel_reg)(ACCEL_REG_X0 + srt), val)))
+			return r;
+	}
+	m->n_isv++;
+	return advance_pc(v) ?: MMIO_EXIT_DONE;
+}
+
+int mmio_exit_handle(struct mmio_exit *m, const struct accel_exit *ex)
+{
+	if (ex->reason != ACCEL_EXIT_EXCEPTION || ESR_EC(ex->esr) != EC_DABT_LOWER)
+		return -EINVAL;
+	uint32_t iss = (uint32_t)ESR_ISS(ex->esr);
+	if (iss & ISS_CM) { /* DC/IC by VA on MMIO: nothing to maintain */
+		m->n_cm++;
+		return advance_pc(m->vcpu) ?: MMIO_EXIT_DONE;
+	}
+	if (iss & ISS_S1PTW) /* the guest's page tables are not in RAM */
+		return inject_sea(m, ex->va, iss & ISS_WNR, -1, 0);
+	if (iss & ISS_ISV)
+		return syndrome_access(m, ex);
+	return emulate(m, ex);
+}

@@ -1,0 +1,218 @@
+/* Stand-in for Apple's <Hypervisor/Hypervisor.h> (arm64), for building and
+ * testing avmm's Hypervisor.framework backend on hosts without the
+ * framework. Declarations, types and numeric values are written from the
+ * project's research notes (facts/hvapi.md §1), not copied from Apple's SDK.
+ * It declares the part of the API the stand-in implements (see
+ * tests/hvf-standin/standin.c and docs/hvf.md); the real header has more
+ * (hv_gic_*, SME, hv_vm_allocate, ...).
+ *
+ * Nothing here is used on macOS: there the real framework header is found. */
+#ifndef AVMM_HVF_STANDIN_HYPERVISOR_H
+#define AVMM_HVF_STANDIN_HYPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks this header, so code and tests can tell it from Apple's. */
+#define HV_STANDIN 1
+
+/* ---- hv_return_t (§1.1): err_local | err_sub(0xba5) | n ---------------- */
+typedef int32_t hv_return_t; /* mach_error_t */
+#define HV_SUCCESS 0
+#define HV_ERROR ((hv_return_t)0xfae94001)
+#define HV_BUSY ((hv_return_t)0xfae94002)
+#define HV_BAD_ARGUMENT ((hv_return_t)0xfae94003)
+#define HV_ILLEGAL_GUEST_STATE ((hv_return_t)0xfae94004)
+#define HV_NO_RESOURCES ((hv_return_t)0xfae94005)
+#define HV_NO_DEVICE ((hv_return_t)0xfae94006)
+#define HV_DENIED ((hv_return_t)0xfae94007)
+#define HV_EXISTS ((hv_return_t)0xfae94008)
+#define HV_UNSUPPORTED ((hv_return_t)0xfae9400f)
+
+/* ---- Basic types (§1.2) ------------------------------------------------ */
+typedef uint64_t hv_vcpu_t;
+typedef uint64_t hv_ipa_t;
+typedef uint64_t hv_memory_flags_t;
+#define HV_MEMORY_READ (1ull << 0)
+#define HV_MEMORY_WRITE (1ull << 1)
+#define HV_MEMORY_EXEC (1ull << 2)
+
+/* OS_OBJECT types: opaque pointers released with os_release(). */
+typedef struct hv_vm_config_s *hv_vm_config_t;
+typedef struct hv_vcpu_config_s *hv_vcpu_config_t;
+void os_release(void *object);
+
+typedef uint32_t hv_exit_reason_t;
+enum {
+	HV_EXIT_REASON_CANCELED = 0,
+	HV_EXIT_REASON_EXCEPTION = 1,
+	HV_EXIT_REASON_VTIMER_ACTIVATED = 2,
+	HV_EXIT_REASON_UNKNOWN = 3,
+};
+
+typedef struct {
+	uint64_t syndrome;         /* ESR_EL2 */
+	uint64_t virtual_address;  /* FAR */
+	hv_ipa_t physical_address; /* faulting IPA */
+} hv_vcpu_exit_exception_t;
+
+typedef struct {
+	hv_exit_reason_t reason;
+	hv_vcpu_exit_exception_t exception;
+} hv_vcpu_exit_t;
+
+typedef uint32_t hv_interrupt_type_t;
+enum { HV_INTERRUPT_TYPE_IRQ = 0, HV_INTERRUPT_TYPE_FIQ = 1 };
+
+typedef uint32_t hv_feature_reg_t;
+enum {
+	HV_FEATURE_REG_ID_AA64DFR0_EL1 = 0,
+	HV_FEATURE_REG_ID_AA64DFR1_EL1 = 1,
+	HV_FEATURE_REG_ID_AA64ISAR0_EL1 = 2,
+	HV_FEATURE_REG_ID_AA64ISAR1_EL1 = 3,
+	HV_FEATURE_REG_ID_AA64MMFR0_EL1 = 4,
+	HV_FEATURE_REG_ID_AA64MMFR1_EL1 = 5,
+	HV_FEATURE_REG_ID_AA64MMFR2_EL1 = 6,
+	HV_FEATURE_REG_ID_AA64PFR0_EL1 = 7,
+	HV_FEATURE_REG_ID_AA64PFR1_EL1 = 8,
+	HV_FEATURE_REG_CTR_EL0 = 9,
+	HV_FEATURE_REG_CLIDR_EL1 = 10,
+	HV_FEATURE_REG_DCZID_EL0 = 11,
+};
+
+/* A 16-byte vector: Apple's header uses clang's ext_vector_type; GCC's
+ * vector_size gives the same size, alignment and by-value passing. */
+typedef uint8_t hv_simd_fp_uchar16_t __attribute__((vector_size(16)));
+
+/* ---- Registers (§1.3) -------------------------------------------------- */
+typedef uint32_t hv_reg_t;
+enum {
+	HV_REG_X0 = 0, HV_REG_X1, HV_REG_X2, HV_REG_X3, HV_REG_X4, HV_REG_X5, HV_REG_X6, HV_REG_X7,
+	HV_REG_X8, HV_REG_X9, HV_REG_X10, HV_REG_X11, HV_REG_X12, HV_REG_X13, HV_REG_X14, HV_REG_X15,
+	HV_REG_X16, HV_REG_X17, HV_REG_X18, HV_REG_X19, HV_REG_X20, HV_REG_X21, HV_REG_X22, HV_REG_X23,
+	HV_REG_X24, HV_REG_X25, HV_REG_X26, HV_REG_X27, HV_REG_X28, HV_REG_X29, HV_REG_X30,
+	HV_REG_FP = HV_REG_X29,
+	HV_REG_LR = HV_REG_X30,
+	HV_REG_PC = 31,
+	HV_REG_FPCR = 32,
+	HV_REG_FPSR = 33,
+	HV_REG_CPSR = 34,
+};
+
+typedef uint32_t hv_simd_fp_reg_t;
+enum { HV_SIMD_FP_REG_Q0 = 0, HV_SIMD_FP_REG_Q31 = 31 };
+
+/* System registers: op0<<14 | op1<<11 | CRn<<7 | CRm<<3 | op2 (§1.4).
+ * The EL1/EL0 set; the stand-in has no EL2, SME or in-kernel GIC. */
+typedef uint16_t hv_sys_reg_t;
+enum {
+	HV_SYS_REG_DBGBVR0_EL1 = 0x8004,
+	HV_SYS_REG_DBGBCR0_EL1 = 0x8005,
+	HV_SYS_REG_DBGWVR0_EL1 = 0x8006,
+	HV_SYS_REG_DBGWCR0_EL1 = 0x8007,
+	HV_SYS_REG_MDCCINT_EL1 = 0x8010,
+	HV_SYS_REG_MDSCR_EL1 = 0x8012,
+	HV_SYS_REG_MIDR_EL1 = 0xc000,
+	HV_SYS_REG_MPIDR_EL1 = 0xc005,
+	HV_SYS_REG_ID_AA64PFR0_EL1 = 0xc020,
+	HV_SYS_REG_ID_AA64PFR1_EL1 = 0xc021,
+	HV_SYS_REG_ID_AA64DFR0_EL1 = 0xc028,
+	HV_SYS_REG_ID_AA64DFR1_EL1 = 0xc029,
+	HV_SYS_REG_ID_AA64ISAR0_EL1 = 0xc030,
+	HV_SYS_REG_ID_AA64ISAR1_EL1 = 0xc031,
+	HV_SYS_REG_ID_AA64MMFR0_EL1 = 0xc038,
+	HV_SYS_REG_ID_AA64MMFR1_EL1 = 0xc039,
+	HV_SYS_REG_ID_AA64MMFR2_EL1 = 0xc03a,
+	HV_SYS_REG_SCTLR_EL1 = 0xc080,
+	HV_SYS_REG_CPACR_EL1 = 0xc082,
+	HV_SYS_REG_TTBR0_EL1 = 0xc100,
+	HV_SYS_REG_TTBR1_EL1 = 0xc101,
+	HV_SYS_REG_TCR_EL1 = 0xc102,
+	HV_SYS_REG_APIAKEYLO_EL1 = 0xc108,
+	HV_SYS_REG_APIAKEYHI_EL1 = 0xc109,
+	HV_SYS_REG_APIBKEYLO_EL1 = 0xc10a,
+	HV_SYS_REG_APIBKEYHI_EL1 = 0xc10b,
+	HV_SYS_REG_APDAKEYLO_EL1 = 0xc110,
+	HV_SYS_REG_APDAKEYHI_EL1 = 0xc111,
+	HV_SYS_REG_APDBKEYLO_EL1 = 0xc112,
+	HV_SYS_REG_APDBKEYHI_EL1 = 0xc113,
+	HV_SYS_REG_APGAKEYLO_EL1 = 0xc118,
+	HV_SYS_REG_APGAKEYHI_EL1 = 0xc119,
+	HV_SYS_REG_SPSR_EL1 = 0xc200,
+	HV_SYS_REG_ELR_EL1 = 0xc201,
+	HV_SYS_REG_SP_EL0 = 0xc208,
+	HV_SYS_REG_AFSR0_EL1 = 0xc288,
+	HV_SYS_REG_AFSR1_EL1 = 0xc289,
+	HV_SYS_REG_ESR_EL1 = 0xc290,
+	HV_SYS_REG_FAR_EL1 = 0xc300,
+	HV_SYS_REG_PAR_EL1 = 0xc3a0,
+	HV_SYS_REG_MAIR_EL1 = 0xc510,
+	HV_SYS_REG_AMAIR_EL1 = 0xc518,
+	HV_SYS_REG_VBAR_EL1 = 0xc600,
+	HV_SYS_REG_CONTEXTIDR_EL1 = 0xc681,
+	HV_SYS_REG_TPIDR_EL1 = 0xc684,
+	HV_SYS_REG_CNTKCTL_EL1 = 0xc708,
+	HV_SYS_REG_CSSELR_EL1 = 0xd000,
+	HV_SYS_REG_TPIDR_EL0 = 0xde82,
+	HV_SYS_REG_TPIDRRO_EL0 = 0xde83,
+	HV_SYS_REG_CNTV_CTL_EL0 = 0xdf19,
+	HV_SYS_REG_CNTV_CVAL_EL0 = 0xdf1a,
+	HV_SYS_REG_SP_EL1 = 0xe208,
+};
+
+/* ---- VM (§1.5) ---------------------------------------------------------- */
+hv_return_t hv_vm_get_max_vcpu_count(uint32_t *max_vcpu_count);
+hv_vm_config_t hv_vm_config_create(void);
+hv_return_t hv_vm_config_get_max_ipa_size(uint32_t *ipa_bit_length);
+hv_return_t hv_vm_config_get_default_ipa_size(uint32_t *ipa_bit_length);
+hv_return_t hv_vm_config_set_ipa_size(hv_vm_config_t config, uint32_t ipa_bit_length);
+hv_return_t hv_vm_config_get_ipa_size(hv_vm_config_t config, uint32_t *ipa_bit_length);
+hv_return_t hv_vm_config_get_el2_supported(bool *el2_supported);
+hv_return_t hv_vm_config_get_el2_enabled(hv_vm_config_t config, bool *el2_enabled);
+hv_return_t hv_vm_config_set_el2_enabled(hv_vm_config_t config, bool el2_enabled);
+hv_return_t hv_vm_create(hv_vm_config_t config);
+hv_return_t hv_vm_destroy(void);
+hv_return_t hv_vm_map(void *addr, hv_ipa_t ipa, size_t size, hv_memory_flags_t flags);
+hv_return_t hv_vm_unmap(hv_ipa_t ipa, size_t size);
+hv_return_t hv_vm_protect(hv_ipa_t ipa, size_t size, hv_memory_flags_t flags);
+
+/* ---- vCPU (§1.6) --------------------------------------------------------- */
+hv_vcpu_config_t hv_vcpu_config_create(void);
+hv_return_t hv_vcpu_config_get_feature_reg(hv_vcpu_config_t config, hv_feature_reg_t feature_reg,
+					   uint64_t *value);
+hv_return_t hv_vcpu_create(hv_vcpu_t *vcpu, hv_vcpu_exit_t **exit, hv_vcpu_config_t config);
+hv_return_t hv_vcpu_destroy(hv_vcpu_t vcpu);
+hv_return_t hv_vcpu_get_reg(hv_vcpu_t vcpu, hv_reg_t reg, uint64_t *value);
+hv_return_t hv_vcpu_set_reg(hv_vcpu_t vcpu, hv_reg_t reg, uint64_t value);
+hv_return_t hv_vcpu_get_simd_fp_reg(hv_vcpu_t vcpu, hv_simd_fp_reg_t reg, hv_simd_fp_uchar16_t *value);
+hv_return_t hv_vcpu_set_simd_fp_reg(hv_vcpu_t vcpu, hv_simd_fp_reg_t reg, hv_simd_fp_uchar16_t value);
+hv_return_t hv_vcpu_get_sys_reg(hv_vcpu_t vcpu, hv_sys_reg_t reg, uint64_t *value);
+hv_return_t hv_vcpu_set_sys_reg(hv_vcpu_t vcpu, hv_sys_reg_t reg, uint64_t value);
+hv_return_t hv_vcpu_get_pending_interrupt(hv_vcpu_t vcpu, hv_interrupt_type_t type, bool *pending);
+hv_return_t hv_vcpu_set_pending_interrupt(hv_vcpu_t vcpu, hv_interrupt_type_t type, bool pending);
+hv_return_t hv_vcpu_get_trap_debug_exceptions(hv_vcpu_t vcpu, bool *value);
+hv_return_t hv_vcpu_set_trap_debug_exceptions(hv_vcpu_t vcpu, bool value);
+hv_return_t hv_vcpu_run(hv_vcpu_t vcpu);
+hv_return_t hv_vcpus_exit(hv_vcpu_t *vcpus, uint32_t vcpu_count);
+hv_return_t hv_vcpu_get_vtimer_mask(hv_vcpu_t vcpu, bool *vtimer_is_masked);
+hv_return_t hv_vcpu_set_vtimer_mask(hv_vcpu_t vcpu, bool vtimer_is_masked);
+hv_return_t hv_vcpu_get_vtimer_offset(hv_vcpu_t vcpu, uint64_t *vtimer_offset);
+hv_return_t hv_vcpu_set_vtimer_offset(hv_vcpu_t vcpu, uint64_t vtimer_offset);
+
+/* ---- Stand-in only (not Apple API) ---------------------------------------
+ * The host counter the vtimer offset is relative to (mach_absolute_time() on
+ * a Mac; here the soft CPU's physical count of the current VM, 0 without a
+ * VM) and its frequency (mach_timebase_info() on a Mac). */
+uint64_t hv_standin_host_counter(void);
+uint64_t hv_standin_host_cntfrq(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
