@@ -1,0 +1,315 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hw/gic/gicv3.h"
+#include "hw/pl011.h"
+#include "hw/pl031.h"
+#include "hw/testdev.h"
+#include "machine/fdt.h"
+#include "machine/loader.h"
+#include "machine/virt.h"
+#include "vmm/console.h"
+
+/* ---- guest memory as the MMIO exit path sees it ---- */
+
+static void *mem_ram(void *opaque, uint64_t ipa, uint64_t len)
+{
+	struct vm *vm = opaque;
+	if (ipa >= vm->ram_base && ipa - vm->ram_base <= vm->ram_size && len <= vm->ram_size - (ipa - vm->ram_base))
+		return vm->ram + (ipa - vm->ram_base);
+	if (vm->flash && ipa < vm->flash_size && len <= vm->flash_size - ipa)
+		return vm->flash + ipa;
+	return NULL;
+}
+
+static void log_unassigned(struct vm *vm, const char *what, uint64_t ipa, unsigned size)
+{
+	if (vm->unassigned_logged++ < 10)
+		fprintf(stderr, "avmm: guest %s of %u bytes at 0x%" PRIx64 ": no device there (external abort)\n", what,
+			size, ipa);
+}
+
+static bool mem_read(void *opaque, uint64_t ipa, unsigned size, uint64_t *val)
+{
+	struct vm *vm = opaque;
+	if (mmio_bus_read(&vm->bus, ipa, size, val))
+		return true;
+	log_unassigned(vm, "read", ipa, size);
+	return false;
+}
+
+static bool mem_write(void *opaque, uint64_t ipa, unsigned size, uint64_t val)
+{
+	struct vm *vm = opaque;
+	if (mmio_bus_write(&vm->bus, ipa, size, val))
+		return true;
+	log_unassigned(vm, "write", ipa, size);
+	return false;
+}
+
+static bool mem_present(void *opaque, uint64_t ipa, uint64_t len)
+{
+	struct vm *vm = opaque;
+	(void)len;
+	for (unsigned i = 0; i < vm->bus.n; i++) {
+		const struct mmio_region *r = &vm->bus.regions[i];
+		if (ipa - r->base < r->size)
+			return true;
+	}
+	return false;
+}
+
+/* ---- devices ---- */
+
+static void uart_tx(void *opaque, const uint8_t *buf, size_t n)
+{
+	struct vm *vm = opaque;
+	while (vm->console_fd >= 0 && n) {
+		ssize_t k = write(vm->console_fd, buf, n);
+		if (k <= 0) {
+			if (k < 0 && errno == EINTR)
+				continue;
+			break; /* the console went away: drop output */
+		}
+		buf += k;
+		n -= (size_t)k;
+	}
+}
+
+static void spi_set(void *opaque, unsigned n, bool level)
+{
+	struct vm *vm = opaque;
+	gicv3_set_spi(vm->gic, 32 + n, level);
+}
+
+static const struct mmio_ops uart_ops = { pl011_read, pl011_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
+static const struct mmio_ops rtc_ops = { pl031_read, pl031_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
+static const struct mmio_ops testdev_ops = { testdev_read, testdev_write, MMIO_W8 | MMIO_W16 | MMIO_W32 | MMIO_W64 };
+
+/* Guest RAM: anonymous memory aligned to 16 KiB, the page size
+ * Hypervisor.framework maps. */
+static uint8_t *ram_alloc(uint64_t size)
+{
+	const uint64_t align = 0x4000;
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint64_t head = (align - ((uintptr_t)p & (align - 1))) & (align - 1);
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, align - head);
+	return p + head;
+}
+
+static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_layout *bl, void **blob,
+		     size_t *size)
+{
+	struct fdt_builder b;
+	char err[256];
+	if (o->dtb) {
+		void *user;
+		size_t usize;
+		if (loader_read_dtb(o->dtb, &user, &usize, err, sizeof(err))) {
+			fprintf(stderr, "avmm: %s\n", err);
+			return -1;
+		}
+		*blob = user;
+		*size = usize;
+		return 0;
+	}
+	if (fdtb_init(&b, FDT_MAX_SIZE_DEFAULT)) {
+		fprintf(stderr, "avmm: device tree: %s\n", b.msg);
+		return -1;
+	}
+	uint64_t mpidr[VM_MAX_CPUS];
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		mpidr[i] = vm->vcpus[i].mpidr & 0xff00ffffffull;
+	fdt_virt_root(&b);
+	fdt_virt_memory(&b, vm->ram_base, vm->ram_size);
+	fdt_virt_cpus(&b, mpidr, vm->ncpus);
+	fdt_virt_psci(&b, "hvc");
+	fdt_virt_timer(&b);
+	fdt_virt_gicv3(&b, GICV3_VIRT_DIST_BASE, GICV3_DIST_SIZE, GICV3_VIRT_REDIST_BASE,
+		       gicv3_redist_region_size(vm->ncpus));
+	uint32_t clk = fdt_virt_apb_pclk(&b);
+	const char *uart = pl011_fdt_node(&b, VIRT_UART_BASE, VIRT_UART_SPI, clk);
+	pl031_fdt_node(&b, VIRT_RTC_BASE, VIRT_RTC_SPI, clk);
+	uint8_t seed[32];
+	for (unsigned i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)rand();
+	fdt_virt_chosen(&b, o->append ? o->append : "", uart, bl ? bl->initrd_start : 0, bl ? bl->initrd_size : 0,
+			seed, sizeof(seed));
+	int r = fdtb_finish(&b, blob, size);
+	if (r)
+		fprintf(stderr, "avmm: device tree: %s\n", b.msg);
+	fdtb_free(&b);
+	return r ? -1 : 0;
+}
+
+int virt_create(struct vm *vm, const struct vm_opts *o)
+{
+	char err[512];
+	memset(vm, 0, sizeof(*vm));
+	vm->opts = *o;
+	vm->console_fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->main_cond, NULL);
+	mmio_bus_init(&vm->bus);
+	srand((unsigned)time(NULL));
+
+	const char *an = o->accel ? o->accel : accel_default_name();
+	vm->ops = accel_find(an);
+	if (!vm->ops) {
+		fprintf(stderr, "avmm: accelerator '%s' is not available in this build (try -accel soft)\n", an);
+		return -1;
+	}
+	vm->ncpus = o->smp;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->idx = i;
+		v->mpidr = 1ull << 31 | i; /* Aff0 = CPU number (GICv3 needs Aff0 < 16) */
+		pthread_cond_init(&v->cond, NULL);
+	}
+
+	vm->ram_base = VIRT_RAM_BASE;
+	vm->ram_size = o->ram_size;
+	vm->ram = ram_alloc(vm->ram_size);
+	if (!vm->ram) {
+		fprintf(stderr, "avmm: cannot allocate %" PRIu64 " MiB of guest RAM: %s (lower -m)\n", vm->ram_size >> 20,
+			strerror(errno));
+		return -1;
+	}
+	struct loader_ram lram = { vm->ram, vm->ram_base, vm->ram_size };
+	struct boot_layout bl;
+	memset(&bl, 0, sizeof(bl));
+	if (o->bios) {
+		vm->flash_size = VIRT_FLASH_SIZE;
+		vm->flash = ram_alloc(vm->flash_size);
+		uint64_t loaded;
+		if (!vm->flash) {
+			fprintf(stderr, "avmm: cannot allocate the flash bank\n");
+			return -1;
+		}
+		if (loader_load_firmware(o->bios, vm->flash, vm->flash_size, &loaded, err, sizeof(err))) {
+			fprintf(stderr, "avmm: %s\n", err);
+			return -1;
+		}
+		vm->boot_pc = VIRT_FLASH_BASE;
+		bl.dtb_addr = vm->ram_base; /* firmware finds the DTB at the start of RAM, as on QEMU */
+	}
+	if (o->kernel) {
+		if (loader_load_linux(&lram, o->kernel, o->initrd, &bl, err, sizeof(err))) {
+			fprintf(stderr, "avmm: %s\n", err);
+			return -1;
+		}
+		if (!o->bios)
+			vm->boot_pc = bl.kernel_entry;
+	}
+
+	/* Devices. */
+	struct gicv3_config gc = { .num_cpus = vm->ncpus, .cpu_irq = vm_cpu_irq, .opaque = vm };
+	if (gicv3_create(&gc, &vm->gic) || gicv3_map(vm->gic, &vm->bus, GICV3_VIRT_DIST_BASE, GICV3_VIRT_REDIST_BASE)) {
+		fprintf(stderr, "avmm: cannot create the GICv3\n");
+		return -1;
+	}
+	bool cerr;
+	vm->uart = calloc(1, sizeof(*vm->uart));
+	vm->rtc = calloc(1, sizeof(*vm->rtc));
+	if (!vm->uart || !vm->rtc)
+		return -1;
+	struct pl011_config uc = { .tx = uart_tx, .tx_opaque = vm, .irq = { spi_set, vm, VIRT_UART_SPI } };
+	pl011_init(vm->uart, &uc);
+	struct pl031_config rc = { .irq = { spi_set, vm, VIRT_RTC_SPI }, .timer_thread = true };
+	if (pl031_init(vm->rtc, &rc)) {
+		fprintf(stderr, "avmm: cannot start the RTC\n");
+		return -1;
+	}
+	mmio_bus_register(&vm->bus, VIRT_UART_BASE, PL011_MMIO_SIZE, &uart_ops, vm->uart, "pl011");
+	mmio_bus_register(&vm->bus, VIRT_RTC_BASE, PL031_MMIO_SIZE, &rtc_ops, vm->rtc, "pl031");
+	if (o->testdev) {
+		vm->testdev = calloc(1, sizeof(*vm->testdev));
+		if (!vm->testdev)
+			return -1;
+		testdev_init(vm->testdev);
+		mmio_bus_register(&vm->bus, TESTDEV_BASE, TESTDEV_SIZE, &testdev_ops, vm->testdev, "testdev");
+	}
+	vm->mem = (struct mmio_exit_mem){ mem_ram, mem_read, mem_write, mem_present, vm };
+
+	/* The device tree, unless the image is a bare program with no use for it. */
+	void *dtb = NULL;
+	size_t dtb_size = 0;
+	if (build_fdt(vm, o, &bl, &dtb, &dtb_size))
+		return -1;
+	if (loader_place_dtb(&lram, bl.dtb_addr ? bl.dtb_addr : vm->ram_base, dtb, dtb_size, err, sizeof(err))) {
+		free(dtb);
+		fprintf(stderr, "avmm: %s\n", err);
+		return -1;
+	}
+	free(dtb);
+	vm->boot_x0 = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
+
+	/* The accelerator. */
+	struct accel_vm_config vc = { .cntfrq_hz = o->cntfrq_hz };
+	int r = accel_vm_create(vm->ops, &vc, &vm->avm);
+	if (!r)
+		r = accel_map(vm->avm, vm->ram, vm->ram_base, vm->ram_size,
+			      ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC);
+	if (!r && vm->flash)
+		r = accel_map(vm->avm, vm->flash, VIRT_FLASH_BASE, vm->flash_size,
+			      ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC);
+	if (r) {
+		fprintf(stderr, "avmm: cannot create the VM with the %s accelerator: %s\n", vm->ops->name, strerror(-r));
+		return -1;
+	}
+	vm->console_fd = console_open(o->serial, vm, vm->uart, &cerr);
+	if (cerr)
+		return -1;
+	return 0;
+}
+
+void virt_print_stats(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		fprintf(stderr, "avmm: vCPU %u: %" PRIu64 " exits, %" PRIu64 " WFI sleeps, %" PRIu64 " MMIO (ISV=1), %" PRIu64
+				" emulated (ISV=0), %" PRIu64 " aborts injected\n",
+			i, v->exits, v->wfi_sleeps, v->dabt.n_isv, v->dabt.n_emulated, v->dabt.n_injected);
+	}
+}
+
+void virt_destroy(struct vm *vm)
+{
+	console_close();
+	if (vm->testdev) {
+		if (vm->opts.testdev)
+			testdev_dump(vm->testdev, stderr);
+		testdev_destroy(vm->testdev);
+		free(vm->testdev);
+	}
+	if (vm->rtc) {
+		pl031_destroy(vm->rtc);
+		free(vm->rtc);
+	}
+	if (vm->uart) {
+		pl011_destroy(vm->uart);
+		free(vm->uart);
+	}
+	if (vm->avm)
+		accel_vm_destroy(vm->avm);
+	if (vm->gic)
+		gicv3_destroy(vm->gic);
+	if (vm->ram)
+		munmap(vm->ram, vm->ram_size);
+	if (vm->flash)
+		munmap(vm->flash, vm->flash_size);
+	mmio_bus_destroy(&vm->bus);
+	if (vm->console_fd > 2)
+		close(vm->console_fd);
+}

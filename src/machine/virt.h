@@ -1,0 +1,22 @@
+/* The `virt` machine: QEMU's virt memory map (facts/qemu-virt.md) with a
+ * user-space GICv3, PL011, PL031, PSCI over HVC and a generated device tree. */
+#ifndef AVMM_MACHINE_VIRT_H
+#define AVMM_MACHINE_VIRT_H
+
+#include "vmm/vm.h"
+
+#define VIRT_FLASH_BASE 0x00000000ull
+#define VIRT_FLASH_SIZE 0x04000000ull /* the first bank: -bios goes here */
+#define VIRT_UART_BASE 0x09000000ull
+#define VIRT_RTC_BASE 0x09010000ull
+#define VIRT_RAM_BASE 0x40000000ull
+#define VIRT_UART_SPI 1
+#define VIRT_RTC_SPI 2
+
+/* Build the machine from the options: RAM, devices, the guest images and
+ * the device tree. 0, or -1 after printing one clear error. */
+int virt_create(struct vm *vm, const struct vm_opts *o);
+void virt_destroy(struct vm *vm);
+void virt_print_stats(struct vm *vm);
+
+#endif

@@ -1,0 +1,196 @@
+/* avmm: the command line (QEMU's common options, as QEMU users expect them)
+ * and the top level: build the machine, run it, report. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "machine/virt.h"
+#include "vmm/console.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: avmm [options] -kernel IMAGE | -bios FIRMWARE\n"
+		"\n"
+		"  -M, -machine NAME   machine type: virt (default)\n"
+		"  -m SIZE             guest RAM: MiB, or with a suffix M or G (default 512M)\n"
+		"  -smp N              number of vCPUs, 1 to %u (default 1)\n"
+		"  -kernel FILE        arm64 Linux Image (raw or gzip) or a bare-metal program with an Image header\n"
+		"  -initrd FILE        initial RAM disk\n"
+		"  -append STRING      kernel command line\n"
+		"  -dtb FILE           use this device tree instead of the generated one\n"
+		"  -bios FILE          firmware image, loaded into flash at 0x0 and started there\n"
+		"  -serial DEV         stdio (default), none, or file:PATH\n"
+		"  -nographic          accepted for QEMU compatibility (there is no display)\n"
+		"  -accel NAME         soft, hvf or kvm (default here: %s)\n"
+		"  -no-reboot          exit when the guest asks for a reset\n"
+		"  -device testdev     map the MMIO test device and print its access log at exit\n"
+		"  --stats             print execution counters at exit\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
+		VM_MAX_CPUS, accel_default_name());
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	uint64_t mul = 1ull << 20;
+	if (*end == 'M' || *end == 'm')
+		end++;
+	else if (*end == 'G' || *end == 'g') {
+		mul = 1ull << 30;
+		end++;
+	}
+	if (*end || v == 0 || v > (1ull << 46) / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int check_file(const char *opt, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st)) {
+		fprintf(stderr, "avmm: %s %s: %s\n", opt, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "avmm: %s %s: not a regular file\n", opt, path);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct vm_opts *o)
+{
+	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC };
+	static const struct option lo[] = {
+		{ "machine", required_argument, 0, 'M' }, { "kernel", required_argument, 0, 'k' },
+		{ "initrd", required_argument, 0, 'i' },  { "append", required_argument, 0, 'a' },
+		{ "dtb", required_argument, 0, 'd' },     { "bios", required_argument, 0, 'b' },
+		{ "serial", required_argument, 0, 's' },  { "accel", required_argument, 0, 'A' },
+		{ "smp", required_argument, 0, 'S' },     { "device", required_argument, 0, 'D' },
+		{ "stats", no_argument, 0, O_STATS },     { "no-reboot", no_argument, 0, O_NOREBOOT },
+		{ "nographic", no_argument, 0, O_NOGRAPHIC }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	o->machine = "virt";
+	o->ram_size = 512ull << 20;
+	o->smp = 1;
+	o->serial = "stdio";
+	int ch;
+	opterr = 0;
+	while ((ch = getopt_long_only(argc, argv, ":M:m:h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'M': o->machine = optarg; break;
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'a': o->append = optarg; break;
+		case 'd': o->dtb = optarg; break;
+		case 'b': o->bios = optarg; break;
+		case 's': o->serial = optarg; break;
+		case 'A': o->accel = optarg; break;
+		case O_STATS: o->stats = true; break;
+		case O_NOREBOOT: o->no_reboot = true; break;
+		case O_NOGRAPHIC: break;
+		case 'D':
+			if (strcmp(optarg, "testdev")) {
+				fprintf(stderr, "avmm: -device %s: unknown device (known: testdev)\n", optarg);
+				return -1;
+			}
+			o->testdev = true;
+			break;
+		case 'm':
+			if (parse_size(optarg, &o->ram_size)) {
+				fprintf(stderr, "avmm: -m %s: give the RAM size in MiB or with a suffix, e.g. -m 512 or -m 2G\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'S': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > VM_MAX_CPUS) {
+				fprintf(stderr, "avmm: -smp %s: give a number of vCPUs from 1 to %u\n", optarg, VM_MAX_CPUS);
+				return -1;
+			}
+			o->smp = (unsigned)n;
+			break;
+		}
+		case 'h': usage(stdout); exit(0);
+		case ':':
+			fprintf(stderr, "avmm: option %s needs an argument (see avmm --help)\n", argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, "avmm: unknown option '%s' (see avmm --help)\n", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "avmm: unexpected argument '%s' (see avmm --help)\n", argv[optind]);
+		return -1;
+	}
+	if (strcmp(o->machine, "virt")) {
+		fprintf(stderr, "avmm: -M %s: unknown machine (known: virt)\n", o->machine);
+		return -1;
+	}
+	if (!o->kernel && !o->bios) {
+		fprintf(stderr, "avmm: nothing to boot: pass -kernel IMAGE or -bios FIRMWARE (see avmm --help)\n");
+		return -1;
+	}
+	if ((o->initrd || o->append) && !o->kernel) {
+		fprintf(stderr, "avmm: -initrd and -append need -kernel\n");
+		return -1;
+	}
+	if (o->ram_size & 0x3fff) {
+		fprintf(stderr, "avmm: -m: the RAM size must be a multiple of 16 KiB\n");
+		return -1;
+	}
+	if ((o->kernel && check_file("-kernel", o->kernel)) || (o->initrd && check_file("-initrd", o->initrd)) ||
+	    (o->dtb && check_file("-dtb", o->dtb)) || (o->bios && check_file("-bios", o->bios)))
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vm_opts o;
+	if (parse(argc, argv, &o))
+		return 2;
+	static struct vm vm;
+	if (virt_create(&vm, &o)) {
+		virt_destroy(&vm);
+		return 1;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	enum vm_state st = vm_run(&vm);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (o.stats) {
+		fprintf(stderr, "avmm: ran %.3f s\n",
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		virt_print_stats(&vm);
+	}
+	virt_destroy(&vm);
+	if (st == VM_RESET && !o.no_reboot) {
+		/* A reset request restarts the machine from scratch: re-execute
+		 * with the same command line. */
+		fflush(NULL);
+		execv("/proc/self/exe", argv);
+		fprintf(stderr, "avmm: reboot failed: %s\n", strerror(errno));
+		return 1;
+	}
+	return st == VM_ERROR ? 1 : 0;
+}

@@ -1,0 +1,422 @@
+/* The vCPU threads and the exit dispatch, the same for every backend:
+ * data aborts to the MMIO path (vmm/mmio-exit.c), HVC/SMC to PSCI, system
+ * register traps to the GIC CPU interface, WFI sleeping until an interrupt
+ * or the virtual timer's deadline, the vtimer as PPI 27 (facts/hvapi.md §2). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "hw/gic/gicv3.h"
+#include "vmm/psci.h"
+#include "vmm/vm.h"
+
+#define PPI_VTIMER 27
+#define SCTLR_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
+#define CPSR_EL1H_MASKED 0x3c5ull
+
+/* Make the vCPU leave its run (remembered if it is not running). Under
+ * vm->lock, so the vCPU's accelerator handle cannot go away meanwhile. */
+static void vcpu_kick_locked(struct vcpu *v)
+{
+	struct accel_vcpu *a = atomic_load(&v->av);
+	if (a)
+		a->ops->vcpus_exit(&a, 1);
+}
+
+void vm_request(struct vm *vm, enum vm_state s)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (atomic_load(&vm->state) == VM_RUNNING)
+		atomic_store(&vm->state, s);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		pthread_cond_broadcast(&vm->vcpus[i].cond);
+		vcpu_kick_locked(&vm->vcpus[i]);
+	}
+	pthread_cond_broadcast(&vm->main_cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* Called by the GIC, with its lock held, when a CPU's output changes. Lock
+ * order: GIC lock, then vm->lock; nothing calls into the GIC under vm->lock. */
+void vm_cpu_irq(void *opaque, unsigned cpu, bool irq, bool fiq)
+{
+	struct vm *vm = opaque;
+	if (cpu >= vm->ncpus)
+		return;
+	struct vcpu *v = &vm->vcpus[cpu];
+	atomic_store(&v->irq, irq);
+	atomic_store(&v->fiq, fiq);
+	pthread_mutex_lock(&vm->lock);
+	if (irq || fiq) {
+		v->wake = true;
+		pthread_cond_signal(&v->cond);
+	}
+	/* The new level is applied before the next run (HVF clears it after
+	 * each run); a running vCPU must leave to pick it up. */
+	vcpu_kick_locked(v);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* ---- helpers on the accelerator ---- */
+
+static uint64_t getreg(struct vcpu *v, enum accel_reg r)
+{
+	uint64_t val = 0;
+	accel_get_reg(v->av, r, &val);
+	return val;
+}
+
+static uint64_t getsys(struct vcpu *v, uint16_t enc)
+{
+	uint64_t val = 0;
+	accel_get_sysreg(v->av, enc, &val);
+	return val;
+}
+
+static void advance_pc(struct vcpu *v)
+{
+	accel_set_reg(v->av, ACCEL_REG_PC, getreg(v, ACCEL_REG_PC) + 4);
+}
+
+/* Take a synchronous exception to the guest's EL1 at its current PC, as
+ * the architecture's exception entry does (HVF has no helper for this). */
+static void inject_sync(struct vcpu *v, uint32_t esr, uint64_t far)
+{
+	uint64_t pc = getreg(v, ACCEL_REG_PC), cpsr = getreg(v, ACCEL_REG_CPSR);
+	unsigned el = (cpsr >> 2) & 3;
+	uint64_t off = el == 0 ? 0x400 : ((cpsr & 1) ? 0x200 : 0);
+	accel_set_sysreg(v->av, SYSREG_ESR_EL1, esr);
+	accel_set_sysreg(v->av, SYSREG_FAR_EL1, far);
+	accel_set_sysreg(v->av, SYSREG_ELR_EL1, pc);
+	accel_set_sysreg(v->av, SYSREG_SPSR_EL1, cpsr);
+	accel_set_reg(v->av, ACCEL_REG_CPSR, CPSR_EL1H_MASKED);
+	accel_set_reg(v->av, ACCEL_REG_PC, getsys(v, SYSREG_VBAR_EL1) + off);
+}
+
+static void inject_undef(struct vcpu *v)
+{
+	inject_sync(v, (uint32_t)EC_UNKNOWN << 26 | 1u << 25, 0);
+}
+
+/* ---- virtual timer (HVF's model: one exit when it fires, then masked) ---- */
+
+static bool vtimer_asserted(struct vcpu *v)
+{
+	return (getsys(v, SYSREG_CNTV_CTL_EL0) & 7) == 5; /* ENABLE | ISTATUS, IMASK clear */
+}
+
+/* Nanoseconds until the vtimer fires; 0 if it already has; -1 if never. */
+static int64_t vtimer_ns(struct vcpu *v)
+{
+	uint64_t ctl = getsys(v, SYSREG_CNTV_CTL_EL0);
+	if ((ctl & 3) != 1)
+		return -1;
+	uint64_t cval = getsys(v, SYSREG_CNTV_CVAL_EL0);
+	uint64_t cnt = getsys(v, ACCEL_SYSREG(3, 3, 14, 0, 2));
+	uint64_t frq = getsys(v, ACCEL_SYSREG(3, 3, 14, 0, 0));
+	if (!frq)
+		return -1;
+	if ((int64_t)(cval - cnt) <= 0)
+		return 0;
+	unsigned __int128 t = (unsigned __int128)(cval - cnt) * 1000000000u / frq + 1;
+	return t > (unsigned __int128)INT64_MAX ? INT64_MAX : (int64_t)t;
+}
+
+/* WFI: sleep until an interrupt is signalled, the vtimer's deadline, or the
+ * VM stops. WFI may complete early, so a bounded sleep is always correct. */
+static void wfi(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	int64_t ns = v->vtimer_irq ? -1 : vtimer_ns(v);
+	if (ns == 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t wait = ns < 0 ? 1000000000 : ns;
+	ts.tv_sec += wait / 1000000000;
+	ts.tv_nsec += wait % 1000000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&vm->lock);
+	if (!v->wake && !atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
+		v->wfi_sleeps++;
+		pthread_cond_timedwait(&v->cond, &vm->lock, &ts);
+	}
+	v->wake = false;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* ---- PSCI power operations ---- */
+
+static struct vcpu *vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if ((vm->vcpus[i].mpidr & 0xff00ffffffull) == (mpidr & 0xff00ffffffull))
+			return &vm->vcpus[i];
+	return NULL;
+}
+
+static int psci_cpu_on(void *opaque, uint64_t mpidr, uint64_t entry, uint64_t ctx)
+{
+	struct vm *vm = opaque;
+	struct vcpu *t = vcpu_by_mpidr(vm, mpidr);
+	if (!t)
+		return PSCI_RET_INVALID_PARAMS;
+	if (entry < vm->ram_base || entry - vm->ram_base >= vm->ram_size || (entry & 3))
+		return PSCI_RET_INVALID_ADDRESS;
+	int r = PSCI_RET_SUCCESS;
+	pthread_mutex_lock(&vm->lock);
+	if (t->power == VCPU_ON)
+		r = PSCI_RET_ALREADY_ON;
+	else if (t->power == VCPU_ON_PENDING)
+		r = PSCI_RET_ON_PENDING;
+	else {
+		t->entry = entry;
+		t->context = ctx;
+		t->power = VCPU_ON_PENDING;
+		pthread_cond_signal(&t->cond);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+static int psci_affinity_info(void *opaque, uint64_t mpidr)
+{
+	struct vm *vm = opaque;
+	struct vcpu *t = vcpu_by_mpidr(vm, mpidr);
+	if (!t)
+		return PSCI_RET_INVALID_PARAMS;
+	pthread_mutex_lock(&vm->lock);
+	int r = t->power == VCPU_ON ? 0 : t->power == VCPU_OFF ? 1 : 2;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* Returns false when this vCPU must power off. */
+static bool hypercall(struct vcpu *v, bool smc)
+{
+	const struct psci_ops ops = { psci_cpu_on, psci_affinity_info, v->vm };
+	uint64_t regs[4];
+	for (unsigned i = 0; i < 4; i++)
+		regs[i] = getreg(v, (enum accel_reg)(ACCEL_REG_X0 + i));
+	if (smc) /* HVF reports SMC with PC at the instruction */
+		advance_pc(v);
+	switch (psci_call(&ops, (uint16_t)(v->ex->esr & 0xffff), regs)) {
+	case PSCI_ACT_SUSPEND:
+		wfi(v);
+		/* fall through */
+	case PSCI_ACT_RETURN:
+		accel_set_reg(v->av, ACCEL_REG_X0, regs[0]);
+		return true;
+	case PSCI_ACT_CPU_OFF:
+		return false;
+	case PSCI_ACT_SYSTEM_OFF:
+		vm_request(v->vm, VM_OFF);
+		return true;
+	case PSCI_ACT_SYSTEM_RESET:
+		vm_request(v->vm, VM_RESET);
+		return true;
+	}
+	return true;
+}
+
+/* ---- system register traps (EC 0x18) ---- */
+
+static void sysreg_trap(struct vcpu *v)
+{
+	uint32_t iss = (uint32_t)ESR_ISS(v->ex->esr);
+	unsigned op0 = (iss >> 20) & 3, op2 = (iss >> 17) & 7, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 15,
+		 rt = (iss >> 5) & 31, crm = (iss >> 1) & 15;
+	bool read = iss & 1;
+	uint16_t enc = ACCEL_SYSREG(op0, op1, crn, crm, op2);
+	uint64_t val = 0;
+	if (v->vm->gic && gicv3_is_cpuif_reg(enc)) {
+		int r;
+		if (read) {
+			r = gicv3_cpuif_read(v->vm->gic, v->idx, enc, &val);
+		} else {
+			if (rt != 31)
+				val = getreg(v, (enum accel_reg)rt);
+			r = gicv3_cpuif_write(v->vm->gic, v->idx, enc, val);
+		}
+		if (r) {
+			inject_undef(v);
+			return;
+		}
+	} else if (op0 == 2 || (op0 == 3 && crn == 9 && crm >= 12) || (op0 == 3 && op1 == 3 && crn == 14 && crm >= 8)) {
+		/* Debug, OS lock, PMU (none advertised): RAZ/WI, as VMMs on HVF do. */
+		val = 0;
+	} else {
+		inject_undef(v);
+		return;
+	}
+	if (read && rt != 31)
+		accel_set_reg(v->av, (enum accel_reg)rt, val);
+	advance_pc(v);
+}
+
+/* ---- the run loop ---- */
+
+static void fatal_exit(struct vcpu *v, const char *what)
+{
+	fprintf(stderr, "avmm: vCPU %u: %s: ESR 0x%" PRIx64 " at PC 0x%" PRIx64 " (VA 0x%" PRIx64 ", IPA 0x%" PRIx64
+		")\n", v->idx, what, v->ex->esr, getreg(v, ACCEL_REG_PC), v->ex->va, v->ex->ipa);
+	vm_request(v->vm, VM_ERROR);
+}
+
+/* Runs until the vCPU powers off (returns true) or the VM stops (false). */
+static bool run_powered(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	const struct accel_exit *ex = v->ex;
+	while (atomic_load(&vm->state) == VM_RUNNING) {
+		accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
+		accel_set_pending_interrupt(v->av, ACCEL_FIQ, atomic_load(&v->fiq));
+		int r = accel_vcpu_run(v->av);
+		if (r) {
+			fprintf(stderr, "avmm: vCPU %u: run failed: %s\n", v->idx, strerror(-r));
+			vm_request(vm, VM_ERROR);
+			return false;
+		}
+		v->exits++;
+		if (ex->reason == ACCEL_EXIT_VTIMER_ACTIVATED) {
+			v->vtimer_irq = true;
+			gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, true);
+			continue;
+		}
+		if (v->vtimer_irq && !vtimer_asserted(v)) {
+			v->vtimer_irq = false;
+			gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, false);
+			accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
+			v->av->ops->set_vtimer_mask(v->av, false);
+		}
+		if (ex->reason == ACCEL_EXIT_CANCELED)
+			continue;
+		if (ex->reason != ACCEL_EXIT_EXCEPTION) {
+			fatal_exit(v, "unexpected exit reason");
+			return false;
+		}
+		switch (ESR_EC(ex->esr)) {
+		case EC_DABT_LOWER:
+			r = mmio_exit_handle(&v->dabt, ex);
+			if (r < 0) {
+				fatal_exit(v, "data abort not completed");
+				return false;
+			}
+			if (r == MMIO_EXIT_INJECTED && v->dabt.n_injected <= 10)
+				fprintf(stderr, "avmm: vCPU %u: external abort injected at PC 0x%" PRIx64
+						" (instruction %08x, VA 0x%" PRIx64 ")\n",
+					v->idx, v->dabt.last_inject_pc, v->dabt.last_insn, v->dabt.last_inject_va);
+			break;
+		case EC_HVC64:
+			if (!hypercall(v, false))
+				return true;
+			break;
+		case EC_SMC64:
+			if (!hypercall(v, true))
+				return true;
+			break;
+		case EC_SYSREG:
+			sysreg_trap(v);
+			break;
+		case EC_WFX:
+			if (!(ex->esr & 1)) /* WFI; WFE is a yield */
+				wfi(v);
+			advance_pc(v);
+			break;
+		case EC_IABT_LOWER:
+			/* Fetch from an address with no RAM: an external abort. */
+			inject_sync(v, (uint32_t)((getreg(v, ACCEL_REG_CPSR) & 0xc) ? EC_IABT_CUR : EC_IABT_LOWER) << 26 |
+					       1u << 25 | 0x10,
+				    ex->va);
+			break;
+		default:
+			fatal_exit(v, "unhandled exit");
+			return false;
+		}
+	}
+	return false;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct accel_vcpu *av;
+	int r = accel_vcpu_create(vm->avm, &av, &v->ex);
+	if (r) {
+		fprintf(stderr, "avmm: cannot create vCPU %u: %s\n", v->idx, strerror(-r));
+		vm_request(vm, VM_ERROR);
+		return NULL;
+	}
+	atomic_store(&v->av, av);
+	accel_set_sysreg(av, SYSREG_MPIDR_EL1, v->mpidr);
+	v->dabt = (struct mmio_exit){ .vcpu = av, .mem = &vm->mem, .features = INSN_EMU_F_ALL };
+	for (;;) {
+		pthread_mutex_lock(&vm->lock);
+		while (v->power == VCPU_OFF && atomic_load(&vm->state) == VM_RUNNING)
+			pthread_cond_wait(&v->cond, &vm->lock);
+		uint64_t entry = v->entry, ctx = v->context;
+		if (atomic_load(&vm->state) == VM_RUNNING)
+			v->power = VCPU_ON;
+		pthread_mutex_unlock(&vm->lock);
+		if (atomic_load(&vm->state) != VM_RUNNING)
+			break;
+		/* Power-on state (PSCI CPU_ON / boot): EL1h, interrupts masked,
+		 * MMU off, x0 = context. */
+		for (unsigned i = 0; i < 31; i++)
+			accel_set_reg(av, (enum accel_reg)(ACCEL_REG_X0 + i), 0);
+		accel_set_reg(av, ACCEL_REG_X0, ctx);
+		accel_set_sysreg(av, SYSREG_SCTLR_EL1, SCTLR_RESET);
+		accel_set_reg(av, ACCEL_REG_CPSR, CPSR_EL1H_MASKED);
+		accel_set_reg(av, ACCEL_REG_PC, entry);
+		if (!run_powered(v))
+			break;
+		pthread_mutex_lock(&vm->lock);
+		v->power = VCPU_OFF;
+		pthread_mutex_unlock(&vm->lock);
+	}
+	if (vm->opts.stats && vm->ops == &accel_soft_ops) {
+		extern void soft_print_stats(struct accel_vcpu *v, FILE *f);
+		fprintf(stderr, "avmm: vCPU %u: ", v->idx);
+		soft_print_stats(av, stderr);
+	}
+	/* A vCPU is destroyed on its own thread (HVF's rule). */
+	pthread_mutex_lock(&vm->lock);
+	atomic_store(&v->av, NULL);
+	pthread_mutex_unlock(&vm->lock);
+	accel_vcpu_destroy(av);
+	return NULL;
+}
+
+enum vm_state vm_run(struct vm *vm)
+{
+	vm->vcpus[0].power = VCPU_ON_PENDING;
+	vm->vcpus[0].entry = vm->boot_pc;
+	vm->vcpus[0].context = vm->boot_x0;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
+			fprintf(stderr, "avmm: cannot start the thread of vCPU %u\n", i);
+			vm_request(vm, VM_ERROR);
+			break;
+		}
+		v->thread_started = true;
+	}
+	pthread_mutex_lock(&vm->lock);
+	while (atomic_load(&vm->state) == VM_RUNNING)
+		pthread_cond_wait(&vm->main_cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+	vm_request(vm, (enum vm_state)atomic_load(&vm->state));
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!v->thread_started)
+			continue;
+		pthread_join(v->thread, NULL);
+	}
+	return (enum vm_state)atomic_load(&vm->state);
+}
