@@ -7,6 +7,8 @@
  * AES state: byte i of the register is state[i % 4][i / 4] (FIPS-197 column
  * order), so ShiftRows maps byte i from byte shift_rows[i] and MixColumns
  * works on the four bytes 4c..4c+3 of column c. */
+#include <stdlib.h>
+
 #include "cpu/exec-simd.h"
 #include "a64-decode.h"
 
@@ -122,6 +124,52 @@ H(h_aesimc)
 	return d + 1;
 }
 
+/* x86-64 hosts with AES-NI: the same state layout (byte i = state[i % 4]
+ * [i / 4]), so AESE = AESENCLAST(d ^ n, 0), AESD = AESDECLAST(d ^ n, 0),
+ * AESIMC = AESIMC, and MixColumns = AESENC(AESDECLAST(x, 0), 0) (the
+ * (Inv)ShiftRows and (Inv)SubBytes steps cancel). */
+#if defined(__x86_64__)
+#include <wmmintrin.h>
+#define HOSTAES __attribute__((target("aes,sse2")))
+#define DEF_HOSTAES(NAME, EXPR)                                                   \
+	HOSTAES static const dinsn *h_##NAME##_ni(struct a64_cpu *c, const dinsn *d)  \
+	{                                                                         \
+		simd_check(c, d);                                                 \
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)&c->v[d->rd]); \
+		__m128i k = _mm_loadu_si128((const __m128i *)(const void *)&c->v[d->rn]); \
+		__m128i z = _mm_setzero_si128();                                  \
+		(void)x;                                                          \
+		(void)z;                                                          \
+		_mm_storeu_si128((__m128i *)(void *)&c->v[d->rd], (EXPR));         \
+		return d + 1;                                                     \
+	}
+DEF_HOSTAES(aese, _mm_aesenclast_si128(_mm_xor_si128(x, k), z))
+DEF_HOSTAES(aesd, _mm_aesdeclast_si128(_mm_xor_si128(x, k), z))
+DEF_HOSTAES(aesmc, _mm_aesenc_si128(_mm_aesdeclast_si128(k, z), z))
+DEF_HOSTAES(aesimc, _mm_aesimc_si128(k))
+#endif
+
+/* Whether to use the host's AES and carry-less multiply instructions:
+ * when it has them, unless AVMM_SOFT_CRYPTO=1 (the tests run both). */
+bool simd_host_crypto(void)
+{
+	static _Atomic int use = -1; /* vCPU threads decode concurrently */
+	int u = atomic_load_explicit(&use, memory_order_relaxed);
+	if (u < 0) {
+		const char *e = getenv("AVMM_SOFT_CRYPTO");
+		bool soft = e && *e == '1';
+#if defined(__x86_64__)
+		__builtin_cpu_init();
+		u = !soft && __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+#else
+		u = 0;
+		(void)soft;
+#endif
+		atomic_store_explicit(&use, u, memory_order_relaxed);
+	}
+	return u;
+}
+
 bool trans_AES(struct a64_dctx *s, arg_AES *a)
 {
 	static const dinsn_fn fn[4] = { h_aese, h_aesd, h_aesmc, h_aesimc };
@@ -130,6 +178,11 @@ bool trans_AES(struct a64_dctx *s, arg_AES *a)
 	if (op < 4 || op > 7)
 		return false;
 	d->fn = fn[op - 4];
+#if defined(__x86_64__)
+	static const dinsn_fn fn_ni[4] = { h_aese_ni, h_aesd_ni, h_aesmc_ni, h_aesimc_ni };
+	if (simd_host_crypto())
+		d->fn = fn_ni[op - 4];
+#endif
 	d->rd = (uint8_t)a->rd;
 	d->rn = (uint8_t)a->rn;
 	return true;

@@ -578,6 +578,18 @@ static void clmul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi)
 	*hi = h;
 }
 
+#if defined(__x86_64__)
+#include <wmmintrin.h>
+__attribute__((target("pclmul,sse2"))) static const dinsn *h_pmull64_ni(struct a64_cpu *c, const dinsn *d)
+{
+	simd_check(c, d);
+	__m128i x = _mm_cvtsi64_si128((long long)c->v[d->rn].d[d->f2]);
+	__m128i y = _mm_cvtsi64_si128((long long)c->v[d->rm].d[d->f2]);
+	_mm_storeu_si128((__m128i *)(void *)&c->v[d->rd], _mm_clmulepi64_si128(x, y, 0));
+	return d + 1;
+}
+#endif
+
 H(h_pmull64)
 {
 	simd_check(c, d);
@@ -701,6 +713,10 @@ bool trans_THREEDIFF(struct a64_dctx *s, arg_THREEDIFF *a)
 	dinsn *d = s->d;
 	if (op == 0xe && u == 0 && size == 3) { /* PMULL{2} .1Q, .1D/.2D */
 		d->fn = h_pmull64;
+#if defined(__x86_64__)
+		if (simd_host_crypto())
+			d->fn = h_pmull64_ni;
+#endif
 		d->rd = (uint8_t)a->rd;
 		d->rn = (uint8_t)a->rn;
 		d->rm = (uint8_t)a->rm;

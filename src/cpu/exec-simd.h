@@ -27,6 +27,9 @@ static inline void simd_check(struct a64_cpu *c, const dinsn *d)
 	cpu_fp_check(c, d);
 }
 
+/* Use the host's AES/carry-less-multiply instructions (exec-crypto.c). */
+bool simd_host_crypto(void);
+
 static inline vr vget(const struct a64_cpu *c, unsigned n)
 {
 	vr r;

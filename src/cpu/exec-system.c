@@ -200,7 +200,7 @@ bool trans_MSR(struct a64_dctx *s, arg_MSR *a)
 		s->d->fn = h_msr_tpidr_el0;
 	else if (enc == 0xda10)
 		s->d->fn = h_msr_nzcv;
-	else if (enc == 0xda20 || enc == 0xda21) /* FPCR, FPSR: no translation effect */
+	else if (enc == 0xda20 || enc == 0xda21 || sysreg_write_no_resync(enc)) /* no translation effect */
 		s->d->fn = h_msr_el0_plain;
 	else
 		s->d->fn = h_msr;

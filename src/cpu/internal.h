@@ -318,6 +318,11 @@ void sysreg_reset(struct a64_cpu *c);
  * CNTKCTL_EL1): trap to EL1 with EC 0x18. */
 NORETURN void sysreg_trap_el1(struct a64_cpu *c, const dinsn *d, uint16_t enc, unsigned rt, bool read);
 const char *a64_sysreg_name(uint16_t enc);
+/* True if a successful MSR to enc changes nothing the decoded pages, the TLB
+ * or the interrupt check depend on, so the MSR handler may continue with
+ * d + 1 instead of cpu_resync (ELR/SPSR/ESR/FAR, TPIDR*, SP_EL0, timer
+ * registers, ...). Decode time only. */
+bool sysreg_write_no_resync(uint16_t enc);
 
 /* ---- Decoder ------------------------------------------------------------- */
 struct a64_dctx {

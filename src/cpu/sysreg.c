@@ -168,6 +168,24 @@ static inline const struct sysreg *sysreg_find(uint16_t enc)
 	return NULL;
 }
 
+bool sysreg_write_no_resync(uint16_t enc)
+{
+	const struct sysreg *r = sysreg_find(enc);
+	if (!r)
+		return false;
+	if (r->kind == SR_FIELD) /* MAIR_EL1 feeds the memory type cached in the TLB */
+		return r->off != offsetof(struct a64_cpu, mair);
+	if (r->kind == SR_SPECIAL)
+		switch (r->value) {
+		case SP_SP_EL0: /* at EL1h it is the banked copy; at EL1t MSR SP_EL0 is UNDEFINED */
+		case SP_CNTV_CTL: case SP_CNTV_TVAL: case SP_CNTP_CTL: case SP_CNTP_TVAL:
+			return true; /* the vtimer is checked between chunks anyway */
+		default:
+			return false;
+		}
+	return false;
+}
+
 const char *a64_sysreg_name(uint16_t enc)
 {
 	const struct sysreg *r = sysreg_find(enc);

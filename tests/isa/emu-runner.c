@@ -16,7 +16,7 @@
 
 struct emu_runner {
 	uint8_t code[ISA_CODE_SIZE];
-	uint8_t data[ISA_DATA_SIZE];
+	uint8_t data[ISA_DATA_SIZE] __attribute__((aligned(8))); /* isa_fill_mem */
 	uint64_t x[31], sp;
 	uint8_t v[32][16];
 	struct insn_emu_monitor mon;
@@ -103,12 +103,11 @@ static void st1_qemu_prefix(struct emu_runner *er, uint32_t w)
 
 int emu_runner_create(struct emu_runner **out, char *err, size_t errlen)
 {
-	struct emu_runner *er = aligned_alloc(64, sizeof(*er));
+	struct emu_runner *er = calloc(1, sizeof(*er));
 	if (!er) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memset(er, 0, sizeof(*er));
 	*out = er;
 	return 0;
 }

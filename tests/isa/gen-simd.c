@@ -34,6 +34,7 @@ void gen_simd_imm(struct isa_case *c, prng *r);
 void gen_simd_scalar(struct isa_case *c, prng *r);
 void gen_crypto(struct isa_case *c, prng *r);
 void gen_ldst_simd(struct isa_case *c, prng *r);
+void gen_simd_mix(struct isa_case *c, prng *r);
 
 static void emit(struct isa_case *c, u32 insn)
 {
@@ -476,4 +477,33 @@ void gen_ldst_simd(struct isa_case *c, prng *r)
 	if (l && !post && prpct(r, 20) && (a + 16 <= ISA_DATA_BASE + ISA_DATA_SIZE || a >= ISA_DATA_BASE + ISA_DATA_SIZE) &&
 	    a >= ISA_DATA_BASE)
 		emit(c, 0x4c007000u | prbits(r, 2) << 10 | rn << 5 | rt);
+}
+
+/* ---- simd_mix: sequences across the classes ------------------------------------ */
+
+/* 2-6 instructions from every register class: results feed later
+ * instructions, and FPSR.QC accumulates over the sequence. */
+void gen_simd_mix(struct isa_case *c, prng *r)
+{
+	fill_v(c, r);
+	unsigned n = 2 + (unsigned)prbelow(r, 5);
+	for (unsigned i = 0; i < n; i++) {
+		bool sc = prpct(r, 25);
+		switch (prbelow(r, 7)) {
+		case 0: emit(c, three_same(r, sc)); break;
+		case 1: emit(c, three_diff(r, sc)); break;
+		case 2: emit(c, two_misc(r, sc)); break;
+		case 3: emit(c, shift_imm(r, sc)); break;
+		case 4: emit(c, by_elem(r, sc)); break;
+		case 5: emit(c, perm_one(r)); break;
+		default: { /* across lanes */
+			static const u32 ops[][2] = { { 0x03, 0 }, { 0x03, 1 }, { 0x0a, 0 }, { 0x0a, 1 }, { 0x1a, 0 },
+						      { 0x1a, 1 }, { 0x1b, 0 } };
+			unsigned k = (unsigned)prbelow(r, ARRAY_SIZE(ops));
+			emit(c, 0x4e000000u | ops[k][1] << 29 | (u32)prbelow(r, 3) << 22 | 0x18u << 17 | ops[k][0] << 12 |
+					2u << 10 | rreg(r) << 5 | rreg(r));
+			break;
+		}
+		}
+	}
 }

@@ -840,6 +840,7 @@ void gen_simd_imm(struct isa_case *c, prng *r);
 void gen_simd_scalar(struct isa_case *c, prng *r);
 void gen_crypto(struct isa_case *c, prng *r);
 void gen_ldst_simd(struct isa_case *c, prng *r);
+void gen_simd_mix(struct isa_case *c, prng *r);
 /* Floating point, scalar and Advanced SIMD: gen-fp.c */
 void gen_fp_arith(struct isa_case *c, prng *r);
 void gen_fp_fma(struct isa_case *c, prng *r);
@@ -870,6 +871,7 @@ const struct gen_group gen_groups[] = {
 	{ "simd_scalar", 6, true, gen_simd_scalar, "Advanced SIMD scalar integer forms, ADDP, DUP" },
 	{ "crypto", 4, true, gen_crypto, "AES, SHA1, SHA256, PMULL 64x64" },
 	{ "ldst_simd", 6, true, gen_ldst_simd, "LD1-LD4/ST1-ST4 multiple and single structure, LD1R-LD4R" },
+	{ "simd_mix", 4, true, gen_simd_mix, "sequences of Advanced SIMD integer instructions of every class" },
 	{ "fp_arith", 22, true, gen_fp_arith, "FADD FSUB FMUL FDIV FNMUL FMAX.. FSQRT FABS FNEG FMOV, FMULX FABD" },
 	{ "fp_fma", 16, true, gen_fp_fma, "FMADD FMSUB FNMADD FNMSUB, FMLA/FMLS vector and by element" },
 	{ "fp_cmp", 16, true, gen_fp_cmp, "FCMP(E), FCCMP(E), FCSEL, FMAX/FMIN(NM), FCMxx, FACxx" },
