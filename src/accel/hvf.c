@@ -78,6 +78,9 @@ struct hvf_vcpu {
 
 static atomic_bool vm_exists;
 
+/* HV_EXISTS (0xfae94008) is missing from older SDK headers: use the value. */
+#define HVF_RET_EXISTS ((hv_return_t)0xfae94008)
+
 static const char *hv_name(hv_return_t r)
 {
 	switch (r) {
@@ -89,7 +92,7 @@ static const char *hv_name(hv_return_t r)
 	case HV_NO_RESOURCES: return "HV_NO_RESOURCES (out of resources)";
 	case HV_NO_DEVICE: return "HV_NO_DEVICE (no VM or vCPU)";
 	case HV_DENIED: return "HV_DENIED (operation not permitted: missing com.apple.security.hypervisor entitlement?)";
-	case HV_EXISTS: return "HV_EXISTS (already exists)";
+	case HVF_RET_EXISTS: return "HV_EXISTS (already exists)";
 	case HV_UNSUPPORTED: return "HV_UNSUPPORTED (not supported on this host)";
 	default: return NULL;
 	}
@@ -105,7 +108,7 @@ static int hv_errno(hv_return_t r)
 	case HV_NO_RESOURCES: return -ENOMEM;
 	case HV_NO_DEVICE: return -ENODEV;
 	case HV_DENIED: return -EPERM;
-	case HV_EXISTS: return -EEXIST;
+	case HVF_RET_EXISTS: return -EEXIST;
 	case HV_UNSUPPORTED: return -ENOTSUP;
 	default: return -EIO;
 	}

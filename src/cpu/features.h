@@ -9,17 +9,20 @@
 /* Implementer 0 is reserved for software use: no host errata apply. */
 #define FEAT_MIDR 0x000f0000ull
 
-/* ID_AA64PFR0: EL0 and EL1 AArch64 only (1), no EL2/EL3 (0);
- * FP and AdvSIMD not implemented yet (0xf); GIC system registers: 0. */
-#define FEAT_ID_AA64PFR0 (1ull << 0 | 1ull << 4 | 0xfull << 16 | 0xfull << 20)
+/* ID_AA64PFR0: EL0 and EL1 AArch64 only (1), no EL2/EL3 (0); FP and
+ * AdvSIMD implemented without half-precision arithmetic (0); GIC CPU
+ * interface system registers (1): they trap to the VMM, whose machine
+ * provides the GICv3 behind them. */
+#define FEAT_ID_AA64PFR0 (1ull << 0 | 1ull << 4 | 0ull << 16 | 0ull << 20 | 1ull << 24)
 #define FEAT_ID_AA64PFR1 0ull
 /* ID_AA64DFR0: DebugVer v8 (6); BRPs and WRPs = 1 (2 breakpoints and 2
  * watchpoints, the architectural minimum; their registers trap to the VMM
  * as on HVF, see sysreg.c), CTX_CMPs 0 (1); PMUVer 0: PMU registers trap to
  * the VMM (HVF without EL2), which decides what to present. */
 #define FEAT_ID_AA64DFR0 (6ull << 0 | 1ull << 12 | 1ull << 20)
-/* ID_AA64ISAR0: CRC32 (bits 19:16 = 1), LSE atomics (23:20 = 2). */
-#define FEAT_ID_AA64ISAR0 (1ull << 16 | 2ull << 20)
+/* ID_AA64ISAR0: AES with PMULL (bits 7:4 = 2), SHA1 (11:8 = 1), SHA256
+ * (15:12 = 1), CRC32 (19:16 = 1), LSE atomics (23:20 = 2). */
+#define FEAT_ID_AA64ISAR0 (2ull << 4 | 1ull << 8 | 1ull << 12 | 1ull << 16 | 2ull << 20)
 /* ID_AA64ISAR1: LRCPC (23:20 = 1): LDAPR. No pointer authentication. */
 #define FEAT_ID_AA64ISAR1 (1ull << 20)
 /* ID_AA64MMFR0: PARange 48 bits (5), 16-bit ASIDs (2), 16K granule (1),

@@ -175,7 +175,12 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 		v->vm = vm;
 		v->idx = i;
 		v->mpidr = 1ull << 31 | i; /* Aff0 = CPU number (GICv3 needs Aff0 < 16) */
-		pthread_cond_init(&v->cond, NULL);
+		/* WFI sleeps to an absolute CLOCK_MONOTONIC deadline. */
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&v->cond, &ca);
+		pthread_condattr_destroy(&ca);
 	}
 
 	vm->ram_base = VIRT_RAM_BASE;
@@ -190,14 +195,17 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	struct boot_layout bl;
 	memset(&bl, 0, sizeof(bl));
 	if (o->bios) {
-		vm->flash_size = VIRT_FLASH_SIZE;
+		/* Two banks, as on QEMU: the firmware in the first, the second
+		 * (firmware variables) erased. */
+		vm->flash_size = 2 * VIRT_FLASH_SIZE;
 		vm->flash = ram_alloc(vm->flash_size);
 		uint64_t loaded;
 		if (!vm->flash) {
 			fprintf(stderr, "avmm: cannot allocate the flash bank\n");
 			return -1;
 		}
-		if (loader_load_firmware(o->bios, vm->flash, vm->flash_size, &loaded, err, sizeof(err))) {
+		memset(vm->flash + VIRT_FLASH_SIZE, 0xff, VIRT_FLASH_SIZE);
+		if (loader_load_firmware(o->bios, vm->flash, VIRT_FLASH_SIZE, &loaded, err, sizeof(err))) {
 			fprintf(stderr, "avmm: %s\n", err);
 			return -1;
 		}

@@ -142,11 +142,15 @@ static void wfi(struct vcpu *v)
 		ts.tv_nsec -= 1000000000;
 	}
 	pthread_mutex_lock(&vm->lock);
-	if (!v->wake && !atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
-		v->wfi_sleeps++;
-		pthread_cond_timedwait(&v->cond, &vm->lock, &ts);
-	}
+	/* `wake` records interrupts signalled from now on; the lines already
+	 * up are read after it is cleared, under the lock, so none is lost. */
 	v->wake = false;
+	if (!atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
+		v->wfi_sleeps++;
+		while (!v->wake && atomic_load(&vm->state) == VM_RUNNING &&
+		       pthread_cond_timedwait(&v->cond, &vm->lock, &ts) != ETIMEDOUT)
+			;
+	}
 	pthread_mutex_unlock(&vm->lock);
 }
 

@@ -4,10 +4,9 @@
  * there and must be UNDEFINED when it says it is not; and the AArch32 and
  * reserved ID registers of this AArch64-only CPU read as zero.
  *
- * ONE_WAY marks features whose instructions land before the lead flips
- * their ID fields (FP, AdvSIMD and the crypto extension: see features.h);
- * for those only "advertised => executes" is checked until the flip, when
- * ONE_WAY must be removed from their lines. */
+ * ONE_WAY marks a feature whose instructions land before its ID field is
+ * flipped: only "advertised => executes" is checked for it until then.
+ * No feature is in that state now. */
 #include "rt/rt.h"
 
 static uint64_t scratch[8] __attribute__((aligned(64)));
@@ -65,9 +64,9 @@ static const struct probe {
 } probes[] = {
 	{ "CRC32 (CRC32B)", ISAR0, 16, GE, 1, probe_crc32b, 0 },
 	{ "Atomic (LDADD)", ISAR0, 20, GE, 2, probe_ldadd, 0 },
-	{ "AES (AESE)", ISAR0, 4, GE, 1, probe_aese, ONE_WAY },
-	{ "SHA1 (SHA1C)", ISAR0, 8, GE, 1, probe_sha1c, ONE_WAY },
-	{ "SHA2 (SHA256H)", ISAR0, 12, GE, 1, probe_sha256h, ONE_WAY },
+	{ "AES (AESE)", ISAR0, 4, GE, 1, probe_aese, 0 },
+	{ "SHA1 (SHA1C)", ISAR0, 8, GE, 1, probe_sha1c, 0 },
+	{ "SHA2 (SHA256H)", ISAR0, 12, GE, 1, probe_sha256h, 0 },
 	{ "SHA2 SHA512 (SHA512H)", ISAR0, 12, GE, 2, probe_sha512h, 0 },
 	{ "SHA3 (EOR3)", ISAR0, 32, GE, 1, probe_eor3, 0 },
 	{ "SM3 (SM3SS1)", ISAR0, 36, GE, 1, probe_sm3ss1, 0 },
@@ -84,9 +83,9 @@ static const struct probe {
 	{ "LRCPC2 (LDAPUR)", ISAR1, 20, GE, 2, probe_ldapur, 0 },
 	{ "FRINTTS (FRINT32Z)", ISAR1, 32, GE, 1, probe_frint32z, 0 },
 	{ "SB (SB)", ISAR1, 36, GE, 1, probe_sb, 0 },
-	{ "FP (FMOV Dd, Xn)", PFR0, 16, SIGNED_GE, 0, probe_fmov_dx, ONE_WAY },
+	{ "FP (FMOV Dd, Xn)", PFR0, 16, SIGNED_GE, 0, probe_fmov_dx, 0 },
 	{ "FP16 (FADD Hd)", PFR0, 16, SIGNED_GE, 1, probe_fadd_h, 0 },
-	{ "AdvSIMD (ADD Vd.16B)", PFR0, 20, SIGNED_GE, 0, probe_add_v, ONE_WAY },
+	{ "AdvSIMD (ADD Vd.16B)", PFR0, 20, SIGNED_GE, 0, probe_add_v, 0 },
 	{ "SSBS (MSR SSBS)", PFR1, 4, GE, 1, probe_msr_ssbs, 0 },
 	{ "MTE (IRG)", PFR1, 8, GE, 2, probe_irg, 0 },
 	{ "PAN (MSR PAN)", MMFR1, 20, GE, 1, probe_msr_pan, 0 },

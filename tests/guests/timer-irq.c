@@ -1,13 +1,13 @@
-/* Virtual-timer interrupts on avmm (there is no interrupt controller yet,
- * so this needs avmm's model and is not compared with qemu): the timer
- * fires, the accelerator exits with VTIMER_ACTIVATED, the VMM raises the
- * vCPU's IRQ line while CNTV_CTL shows the condition (ENABLE, ISTATUS, not
- * IMASK), and unmasks the vtimer once the guest has dealt with it, which
- * the VMM notices at the guest's next exit (an HVC here stands in for the
- * EOI write that a GIC would trap). Checks: the IRQ vector per origin (EL1h,
- * EL1t, EL0), ELR/SPSR, ISR_EL1.I, WFI waking on the timer (also with IRQs
- * masked, when the interrupt stays pending until unmasked), no interrupt
- * after the condition is gone, and re-arming. */
+/* Virtual-timer interrupts through the GICv3 of the virt machine, as Linux
+ * takes them: the timer fires, the accelerator exits with
+ * VTIMER_ACTIVATED, the VMM raises PPI 27 at the GIC while CNTV_CTL shows
+ * the condition (ENABLE, ISTATUS, not IMASK); the guest acknowledges with
+ * ICC_IAR1_EL1 and ICC_EOIR1_EL1 (trapped to the VMM), by which time the
+ * condition is gone and the VMM lowers the PPI and unmasks the vtimer.
+ * Checks: the IRQ vector per origin (EL1h, EL1t, EL0), the INTID,
+ * ELR/SPSR, ISR_EL1.I, WFI waking on the timer (also with IRQs masked, when
+ * the interrupt stays pending until unmasked), no interrupt after the
+ * condition is gone, and re-arming. */
 #include "rt/rt.h"
 
 #define SCTLR_BASE (0x30d00800ull | 1ull << 12 | 1ull << 16 | 1ull << 18) /* RES1, I, nTWI, nTWE */
@@ -16,15 +16,41 @@ static uint8_t el0_stack[4096] __attribute__((aligned(16)));
 static volatile unsigned irqs, last_kind;
 static volatile uint64_t last_isr, last_ctl, last_spsr, rearm_ticks;
 static uint64_t frq;
+static volatile uint64_t last_intid;
+
+#define GICD_BASE 0x08000000ul
+#define GICR_BASE 0x080a0000ul /* CPU 0: RD_base, then SGI_base at +64 KiB */
+#define REG32(a) (*(volatile uint32_t *)(a))
+#define REG8(a) (*(volatile uint8_t *)(a))
+
+/* Bring up the GICv3 for the virtual timer's PPI 27, as Linux does. */
+static void gic_init(void)
+{
+	REG32(GICD_BASE + 0x0) = 1u << 4 | 1u << 1; /* GICD_CTLR: ARE, EnableGrp1 */
+	REG32(GICR_BASE + 0x14) &= ~(1u << 1);      /* GICR_WAKER.ProcessorSleep */
+	while (REG32(GICR_BASE + 0x14) & (1u << 2))  /* ChildrenAsleep */
+		;
+	REG32(GICR_BASE + 0x10000 + 0x80) |= 1u << 27;  /* GICR_IGROUPR0: Group 1 */
+	REG8(GICR_BASE + 0x10000 + 0x400 + 27) = 0x80;  /* GICR_IPRIORITYR */
+	REG32(GICR_BASE + 0x10000 + 0x100) = 1u << 27;  /* GICR_ISENABLER0 */
+	RT_MSR(S3_0_C12_C12_5, RT_MRS(S3_0_C12_C12_5) | 1); /* ICC_SRE_EL1.SRE */
+	__asm__ volatile("isb");
+	RT_MSR(S3_0_C4_C6_0, 0xff);  /* ICC_PMR_EL1: let everything through */
+	RT_MSR(S3_0_C12_C12_3, 0);   /* ICC_BPR1_EL1 */
+	RT_MSR(S3_0_C12_C12_7, 1);   /* ICC_IGRPEN1_EL1 */
+	__asm__ volatile("isb");
+}
 
 /* IRQ handler: note what was seen, then either re-arm the timer (a new
  * CVAL in the future) or disable it, and exit to the VMM. */
 static void irq_hook(unsigned kind, struct rt_frame *f)
 {
 	(void)f;
+	last_isr = RT_MRS(isr_el1); /* before the acknowledge: still pending */
+	uint64_t intid = RT_MRS(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
 	irqs++;
 	last_kind = kind;
-	last_isr = RT_MRS(isr_el1);
+	last_intid = intid;
 	last_ctl = RT_MRS(cntv_ctl_el0);
 	last_spsr = RT_MRS(spsr_el1);
 	if (rearm_ticks) {
@@ -33,7 +59,7 @@ static void irq_hook(unsigned kind, struct rt_frame *f)
 	} else {
 		RT_MSR(cntv_ctl_el0, 0);
 	}
-	rt_psci(0x84000000, 0, 0, 0); /* PSCI_VERSION: an exit, the "EOI" */
+	RT_MSR(S3_0_C12_C12_1, intid); /* ICC_EOIR1_EL1 */
 }
 
 static void arm_ms(unsigned ms)
@@ -67,6 +93,7 @@ int main(void)
 	RT_MSR(cntkctl_el1, 2); /* EL0 may read CNTVCT */
 	frq = RT_MRS(cntfrq_el0);
 	rt_exception_hook = irq_hook;
+	gic_init();
 
 	/* EL1h: WFI sleeps until the timer; the IRQ is taken after it. */
 	uint64_t t0 = RT_MRS(cntvct_el0);
@@ -76,8 +103,9 @@ int main(void)
 	spin_until(1, 100);
 	rt_check(irqs == 1, "vtimer IRQ taken once at EL1h");
 	rt_check(last_kind == 5, "  IRQ vector, current EL with SPx");
+	rt_check(last_intid == 27, "  ICC_IAR1_EL1 gives INTID 27, the virtual timer");
 	rt_check(t1 - t0 >= frq * 20 / 1000, "  WFI returned at the deadline, not before");
-	rt_check((last_isr & 0x80) != 0, "  ISR_EL1.I set in the handler");
+	rt_check((last_isr & 0x80) != 0, "  ISR_EL1.I set in the handler before the acknowledge");
 	rt_check(last_ctl == 5, "  CNTV_CTL = ENABLE | ISTATUS in the handler");
 	rt_check((last_spsr & 0x3cf) == 0x345, "  SPSR_EL1: EL1h, I clear, D/A/F as before");
 	spin_until(2, 30);
