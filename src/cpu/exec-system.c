@@ -297,9 +297,9 @@ static const dinsn *h_sys(struct a64_cpu *c, const dinsn *d)
 		if (c->el == 0)
 			cpu_undef(c, d);
 		/* Over-invalidation is always allowed: every vCPU drops its
-		 * TLB (inner-shareable forms must reach the others). */
-		atomic_fetch_add(&c->vm->map_epoch, 1);
-		tlb_flush_all(c);
+		 * TLB, and the inner-shareable forms must have reached the
+		 * others before the guest's DSB completes. */
+		cpu_tlb_shootdown(c);
 		cpu_resync(c, insn_pc(c, d) + 4);
 	}
 	return d + 1;

@@ -93,6 +93,10 @@ struct a64_vm {
 	_Atomic uint32_t code_epoch; /* a page became code: write TLBs are stale */
 	_Atomic uint32_t ic_epoch;   /* IC IALLU(IS): every dpage is stale */
 	_Atomic uint32_t layout_epoch; /* map/unmap: decoded pages may point at freed regions */
+	/* The vCPUs, for TLB shootdowns (slots are set at creation and cleared
+	 * when a vCPU is freed, which only happens once the VM has stopped). */
+#define A64_MAX_CPUS 64
+	struct a64_cpu *_Atomic cpus[A64_MAX_CPUS];
 	uint64_t cntfrq;
 	uint64_t boot_ns;
 };
@@ -146,6 +150,11 @@ struct a64_cpu {
 	uint32_t mmu_idx;
 	struct itlb_entry itlb[ITLB_SIZE];
 	uint32_t seen_map_epoch, seen_code_epoch, seen_layout_epoch;
+	/* For TLB shootdowns: the map epoch this vCPU has applied, and whether
+	 * it is inside a64_cpu_run (a vCPU outside holds no live TLB state:
+	 * it re-checks the epochs before it runs again). */
+	_Atomic uint32_t ack_map_epoch;
+	_Atomic bool in_run;
 
 	/* Decoded pages: hash on physical page number. */
 	struct dpage **dhash;
@@ -296,6 +305,9 @@ static inline void mem_st(struct a64_cpu *c, const dinsn *d, uint64_t va, unsign
 }
 
 void tlb_flush_all(struct a64_cpu *c);
+/* TLBI: invalidate every vCPU's TLB and wait until each running one has
+ * done so, as the DSB after a broadcast TLBI guarantees. */
+void cpu_tlb_shootdown(struct a64_cpu *c);
 void tlb_flush_writes(struct a64_cpu *c);
 /* Bump the write generation of the physical page at pa (code invalidation). */
 void code_invalidate_pa(struct a64_vm *vm, uint64_t pa);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <time.h>
 
 #include "cpu/internal.h"
@@ -106,12 +107,13 @@ static void check_epochs(struct a64_cpu *c)
 		c->seen_layout_epoch = le;
 		dcache_flush(c);
 	}
-	uint32_t me = atomic_load_explicit(&c->vm->map_epoch, memory_order_acquire);
+	uint32_t me = atomic_load(&c->vm->map_epoch); /* seq_cst: pairs with in_run for shootdowns */
 	uint32_t ce = atomic_load_explicit(&c->vm->code_epoch, memory_order_acquire);
 	if (unlikely(me != c->seen_map_epoch)) {
 		c->seen_map_epoch = me;
 		c->seen_code_epoch = ce;
 		tlb_flush_all(c);
+		atomic_store_explicit(&c->ack_map_epoch, me, memory_order_release);
 	} else if (unlikely(ce != c->seen_code_epoch)) {
 		c->seen_code_epoch = ce;
 		tlb_flush_writes(c);
@@ -182,6 +184,25 @@ void a64_itlb_flush(struct a64_cpu *c)
 		c->itlb[i].tag = TLB_INVALID;
 }
 
+void cpu_tlb_shootdown(struct a64_cpu *c)
+{
+	uint32_t want = atomic_fetch_add(&c->vm->map_epoch, 1) + 1;
+	check_epochs(c);
+	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
+		struct a64_cpu *o = atomic_load(&c->vm->cpus[i]);
+		if (!o || o == c)
+			continue;
+		/* Others check the epoch every chunk of instructions; while
+		 * waiting, keep acknowledging theirs so two vCPUs shooting
+		 * down at once cannot wait for each other. */
+		while (atomic_load_explicit(&o->in_run, memory_order_acquire) &&
+		       (int32_t)(atomic_load_explicit(&o->ack_map_epoch, memory_order_acquire) - want) < 0) {
+			check_epochs(c);
+			sched_yield();
+		}
+	}
+}
+
 /* ---- Leaving the inner loop ---------------------------------------------- */
 
 NORETURN void cpu_exit_to_vmm(struct a64_cpu *c, uint64_t pc, uint32_t reason, uint64_t esr, uint64_t va,
@@ -214,6 +235,7 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 		exit->reason = ACCEL_EXIT_CANCELED;
 		return;
 	}
+	atomic_store(&c->in_run, true);
 	if (setjmp(c->jb) == RUN_EXIT)
 		goto out;
 	for (;;) {
@@ -244,6 +266,7 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 		}
 	}
 out:
+	atomic_store_explicit(&c->in_run, false, memory_order_release);
 	/* HVF clears the pending interrupt lines after every run. */
 	atomic_store(&c->irq_line, 0);
 	atomic_store(&c->fiq_line, 0);
@@ -282,6 +305,12 @@ struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
 	c->seen_map_epoch = atomic_load(&vm->map_epoch);
 	c->seen_code_epoch = atomic_load(&vm->code_epoch);
 	c->seen_layout_epoch = atomic_load(&vm->layout_epoch);
+	atomic_store(&c->ack_map_epoch, c->seen_map_epoch);
+	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
+		struct a64_cpu *expect = NULL;
+		if (atomic_compare_exchange_strong(&vm->cpus[i], &expect, c))
+			break;
+	}
 	c->excl_addr = ~0ull;
 	/* A fresh HVF vCPU: EL0t, SCTLR 0 (facts/hvapi.md §2.1); VMMs set
 	 * CPSR explicitly. */
@@ -297,6 +326,10 @@ void a64_cpu_free(struct a64_cpu *c)
 {
 	if (!c)
 		return;
+	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
+		struct a64_cpu *expect = c;
+		atomic_compare_exchange_strong(&c->vm->cpus[i], &expect, NULL);
+	}
 	dcache_flush(c);
 	free(c->dhash);
 	free(c);

@@ -9,59 +9,28 @@ import argparse
 import hashlib
 import os
 import re
-import select
 import subprocess
 import sys
 import time
 
-
-class Console:
-    def __init__(self, cmd, log):
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.buf = b""
-        self.log = log
-
-    def expect(self, pattern, timeout):
-        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
-        end = time.monotonic() + timeout
-        while True:
-            m = rx.search(self.buf)
-            if m:
-                out = self.buf[:m.end()]
-                self.buf = self.buf[m.end():]
-                return out.decode(errors="replace")
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("timed out after %ds waiting for %r; last output:\n%s" %
-                                   (timeout, pattern, self.buf[-2000:].decode(errors="replace")))
-            r, _, _ = select.select([self.p.stdout], [], [], min(left, 1.0))
-            if r:
-                data = os.read(self.p.stdout.fileno(), 65536)
-                if not data:
-                    if rx.search(self.buf):
-                        continue
-                    raise EOFError("avmm exited (status %s) before %r; last output:\n%s" %
-                                   (self.p.wait(), pattern, self.buf[-2000:].decode(errors="replace")))
-                self.log.write(data.decode(errors="replace"))
-                self.log.flush()
-                self.buf += data
-
-    def send(self, line):
-        self.p.stdin.write(line.encode() + b"\n")
-        self.p.stdin.flush()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from boot_console import Console, fixtures  # noqa: E402
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--avmm", required=True)
-    ap.add_argument("--fixtures", required=True)
+    ap.add_argument("--fixtures-script", required=True)
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--accel", default="soft")
+    ap.add_argument("--reboot", action="store_true",
+                    help="end with `reboot -f` under -no-reboot (avmm must exit 0) instead of poweroff")
     a = ap.parse_args()
 
-    kernel = os.path.join(a.fixtures, "vmlinuz")
-    initrd = os.path.join(a.fixtures, "initramfs.cpio.gz")
+    fx = fixtures(a.fixtures_script)
+    kernel = os.path.join(fx, "vmlinuz")
+    initrd = os.path.join(fx, "initramfs.cpio.gz")
     cmd = [a.avmm, "-M", "virt", "-accel", a.accel, "-m", "512", "-smp", str(a.smp), "-nographic",
            "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1 quiet", "-no-reboot"]
     print("+ " + " ".join(cmd))
@@ -93,8 +62,12 @@ def main():
         check(out.count("avmm-tmpfs-test") >= 2, "write and read back a file in tmpfs")
         want = hashlib.md5(b"avmm-tmpfs-test\n").hexdigest()
         check(want in out, "md5sum of the tmpfs file is %s" % want)
-        c.send("poweroff -f")
-        c.expect(r"(reboot: Power down|Power down)", 60)
+        if a.reboot:
+            c.send("reboot -f")
+            c.expect(r"reboot: Restarting system", 60)
+        else:
+            c.send("poweroff -f")
+            c.expect(r"(reboot: Power down|Power down)", 60)
     except (TimeoutError, EOFError) as e:
         print("FAIL", e)
         checks.append(False)
@@ -103,7 +76,7 @@ def main():
     except subprocess.TimeoutExpired:
         c.p.kill()
         status = None
-    check(status == 0, "avmm exits 0 after poweroff (status %s)" % status)
+    check(status == 0, "avmm exits 0 after %s (status %s)" % ("a reboot request with -no-reboot" if a.reboot else "poweroff", status))
     if all(checks):
         print("boot to shell: %.2f s" % t_shell)
     print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
