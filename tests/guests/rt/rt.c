@@ -115,3 +115,20 @@ void rt_exit(void)
 	for (;;)
 		;
 }
+
+/* An identity map with the MMU and caches on: the first GiB (devices) as
+ * Device-nGnRnE, execute-never; the second (RAM at 0x40000000) as Normal
+ * write-back memory. 4K granule, 39-bit VAs, level-1 blocks. For programs
+ * that want Normal-memory behaviour (unaligned accesses, speed). */
+static uint64_t rt_l1[512] __attribute__((aligned(4096)));
+void rt_mmu_identity(void)
+{
+	rt_l1[0] = 0x00000000ull | 1ull << 10 | 0ull << 2 | 1ull << 54 | 1ull << 53 | 1; /* AF, Attr0, UXN, PXN */
+	rt_l1[1] = 0x40000000ull | 1ull << 10 | 3ull << 8 | 1ull << 2 | 1;            /* AF, inner shareable, Attr1 */
+	__asm__ volatile("dsb ish" ::: "memory");
+	RT_MSR(mair_el1, 0xff00ull);  /* Attr0 Device-nGnRnE, Attr1 Normal WB */
+	RT_MSR(tcr_el1, 25 | 1ull << 8 | 1ull << 10 | 3ull << 12 | 1ull << 23 | 2ull << 32);
+	RT_MSR(ttbr0_el1, (uint64_t)rt_l1);
+	__asm__ volatile("tlbi vmalle1\n\tdsb ish\n\tisb" ::: "memory");
+	RT_MSR(sctlr_el1, RT_MRS(sctlr_el1) | 1 | 1ull << 2 | 1ull << 12); /* M, C, I */
+}

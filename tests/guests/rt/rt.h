@@ -13,6 +13,8 @@ void rt_check(int cond, const char *what);
 /* main() returns; rt_exit prints the summary and powers off. */
 int main(void);
 void rt_exit(void);
+/* Identity map, MMU and caches on (RAM Normal, the first GiB Device). */
+void rt_mmu_identity(void);
 long rt_psci(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3);
 
 /* Saved registers of the exception being handled. */

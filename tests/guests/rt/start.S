@@ -19,6 +19,8 @@ entry:
 	adrp	x1, rt_vectors
 	add	x1, x1, :lo12:rt_vectors
 	msr	vbar_el1, x1
+	mov	x1, #(3 << 20)		/* CPACR_EL1.FPEN: FP/SIMD usable (the bench workloads use it) */
+	msr	cpacr_el1, x1
 	isb
 	bl	main
 	bl	rt_exit
