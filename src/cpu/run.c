@@ -100,17 +100,12 @@ static void dpage_validate(struct a64_cpu *c, struct dpage *dp)
 	}
 }
 
-/* Apply invalidations other threads published. Returns true if the
- * translation or the decoded code of the current page may have changed, so
- * the caller must look the next instruction up again. */
-static bool check_epochs(struct a64_cpu *c)
+static void check_epochs(struct a64_cpu *c)
 {
-	bool relookup = false;
 	uint32_t le = atomic_load_explicit(&c->vm->layout_epoch, memory_order_acquire);
 	if (unlikely(le != c->seen_layout_epoch)) {
 		c->seen_layout_epoch = le;
 		dcache_flush(c);
-		relookup = true;
 	}
 	uint32_t me = atomic_load(&c->vm->map_epoch); /* seq_cst: pairs with in_run for shootdowns */
 	uint32_t ce = atomic_load_explicit(&c->vm->code_epoch, memory_order_acquire);
@@ -119,12 +114,10 @@ static bool check_epochs(struct a64_cpu *c)
 		c->seen_code_epoch = ce;
 		tlb_flush_all(c);
 		atomic_store_explicit(&c->ack_map_epoch, me, memory_order_release);
-		relookup = true;
 	} else if (unlikely(ce != c->seen_code_epoch)) {
 		c->seen_code_epoch = ce;
 		tlb_flush_writes(c);
 	}
-	return relookup;
 }
 
 static const dinsn *h_decode(struct a64_cpu *c, const dinsn *cd)
@@ -256,20 +249,21 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 			c->vtimer_masked = true;
 			goto out;
 		}
-		/* Interrupts are taken between instructions, before the next
-		 * one is fetched. */
+		const dinsn *d = cpu_lookup(c, c->pc);
 		if (take_interrupts(c, c->pc))
 			continue;
-		const dinsn *d = cpu_lookup(c, c->pc);
-		/* One chunk, then back through the full lookup: kicks, the
-		 * vtimer, interrupts, published invalidations and the current
-		 * page's code generation are all re-checked every CHUNK
-		 * instructions (another vCPU's TLBI or IC IVAU must reach a vCPU
-		 * looping inside one page). */
-		for (int n = CHUNK; n > 0; n--)
-			d = d->fn(c, d);
-		c->stats.insns += CHUNK;
-		c->pc = insn_pc(c, d);
+		for (;;) {
+			for (int n = CHUNK; n > 0; n--)
+				d = d->fn(c, d);
+			c->stats.insns += CHUNK;
+			if (atomic_load_explicit(&c->kick, memory_order_relaxed) || timer_vtimer_should_exit(c)) {
+				c->pc = insn_pc(c, d);
+				break;
+			}
+			if (take_interrupts(c, insn_pc(c, d)))
+				break;
+			check_epochs(c);
+		}
 	}
 out:
 	atomic_store_explicit(&c->in_run, false, memory_order_release);
