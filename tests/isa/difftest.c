@@ -52,6 +52,66 @@ static bool opt_verbose, opt_disas, opt_oracle_only;
 /* --emulator: run the cases through the ISV=0 instruction emulator
  * (emu-runner.c) instead of the soft CPU; default groups: the loads/stores. */
 static bool opt_emulator;
+
+/* --coverage FILE: the decoder's pattern list (tools/decodegen.py --list:
+ * "NAME MASK VALUE" per line, in decode order). Each compared instruction
+ * is attributed to the first pattern it matches; a pattern counts as
+ * exercised when a case ran it without the oracle raising SIGILL on it. */
+#define COV_MAX 512
+static struct cov_pat {
+	char name[64];
+	uint32_t mask, value;
+	uint64_t hits, undef;
+} cov[COV_MAX];
+static unsigned ncov;
+
+static int cov_load(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		printf("harness error: --coverage %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char name[64];
+	unsigned mask, value;
+	while (ncov < COV_MAX && fscanf(f, "%63s %x %x", name, &mask, &value) == 3) {
+		snprintf(cov[ncov].name, sizeof(cov[ncov].name), "%s", name);
+		cov[ncov].mask = mask;
+		cov[ncov].value = value;
+		ncov++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static void cov_count(const struct isa_case *c, const struct isa_result *exp)
+{
+	for (unsigned k = 0; k < c->ninsn; k++) {
+		uint32_t w = c->insn[k];
+		for (unsigned i = 0; i < ncov; i++) {
+			if ((w & cov[i].mask) != cov[i].value)
+				continue;
+			bool undef = exp->signo == ISA_SIGILL && exp->pc == ISA_CASE_PC + 4 * k;
+			if (undef)
+				cov[i].undef++;
+			else
+				cov[i].hits++;
+			break;
+		}
+	}
+}
+
+static void cov_report(void)
+{
+	unsigned ex = 0;
+	for (unsigned i = 0; i < ncov; i++)
+		ex += cov[i].hits > 0;
+	printf("coverage: %u of %u encoding patterns exercised (attributed by first matching pattern)\n", ex, ncov);
+	for (unsigned i = 0; i < ncov; i++)
+		if (!cov[i].hits)
+			printf("  not exercised: %-28s mask %08x value %08x (%" PRIu64 " cases UNDEFINED)\n", cov[i].name,
+			       cov[i].mask, cov[i].value, cov[i].undef);
+}
 static const char emulator_groups[] = "ldst,excl,atomics,ldst_fp,ldst_simd";
 static unsigned max_report = 10;
 static const char *argv0;
@@ -239,7 +299,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s --oracle PATH [--qemu PATH] [--cpu MODEL] [--seed N] [--cases N]\n"
 		"          [--group NAME[,NAME...]] [--index I] [--max-report N] [--disas] [--verbose]\n"
-		"          [--list-groups] [--oracle-only] [--emulator]\n",
+		"          [--list-groups] [--oracle-only] [--emulator] [--coverage PATTERN-LIST]\n",
 		argv0);
 }
 
@@ -281,6 +341,9 @@ int main(int argc, char **argv)
 			opt_emulator = true;
 		} else if (!strcmp(a, "--disas")) {
 			opt_disas = true;
+		} else if (val && !strcmp(a, "--coverage")) {
+			if (cov_load(argv[++i]))
+				return 2;
 		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
 			return 0;
@@ -432,6 +495,8 @@ int main(int argc, char **argv)
 				break;
 			}
 			done++;
+			if (ncov)
+				cov_count(&c, &exp);
 			bool report = mism < max_report;
 			if (report) {
 				/* Dry run first so the header precedes the details. */
@@ -498,6 +563,8 @@ int main(int argc, char **argv)
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("total: %" PRIu64 " cases, %" PRIu64 " mismatches, %.1f s (%.0f cases/s), seed=%" PRIu64 "\n",
 	       total_cases, total_mismatches, secs, secs > 0 ? (double)total_cases / secs : 0.0, seed);
+	if (ncov)
+		cov_report();
 	/* The final tally counts instruction groups (a group passes when all
 	 * its cases matched). */
 	printf("%u passed, %u failed\n", groups_passed, groups_failed);
