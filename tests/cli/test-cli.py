@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""Bad command-line input: one clear message naming the problem, a non-zero
+exit, and no guest started. Also --help."""
+import subprocess
+import sys
+
+avmm, guest = sys.argv[1], sys.argv[2]
+cases = [
+    (["-kernel", "/nonexistent"], 2, "-kernel /nonexistent: No such file"),
+    (["-kernel", "/etc/passwd"], 1, "not an arm64 Linux Image"),
+    (["-m", "0", "-kernel", guest], 2, "-m 0: give the RAM size"),
+    (["-m", "12x", "-kernel", guest], 2, "-m 12x: give the RAM size"),
+    (["-smp", "9", "-kernel", guest], 2, "-smp 9: give a number of vCPUs from 1 to 8"),
+    (["-smp", "0", "-kernel", guest], 2, "-smp 0"),
+    (["--frobnicate"], 2, "unknown option '--frobnicate'"),
+    (["-kernel"], 2, "needs an argument"),
+    ([], 2, "nothing to boot"),
+    (["-M", "pc", "-kernel", guest], 2, "-M pc: unknown machine"),
+    (["-serial", "tcp:1", "-kernel", guest], 1, "-serial tcp:1: use stdio, none or file:PATH"),
+    (["-accel", "nope", "-kernel", guest], 1, "accelerator 'nope' is not available"),
+    (["-bios", guest, "-initrd", "/etc/hostname"], 2, "need -kernel"),
+    (["-device", "virtio-foo", "-kernel", guest], 2, "unknown device"),
+]
+passed = failed = 0
+for args, want_rc, want_msg in cases:
+    p = subprocess.run([avmm] + args, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    ok = p.returncode == want_rc and want_msg in p.stderr and len(lines) == 1 and p.stdout == ""
+    print("%s avmm %s -> exit %d: %s" % ("ok  " if ok else "FAIL", " ".join(args), p.returncode, p.stderr.strip()))
+    passed += ok
+    failed += not ok
+p = subprocess.run([avmm, "--help"], capture_output=True, text=True, timeout=30)
+ok = p.returncode == 0 and "-kernel" in p.stdout and "-smp" in p.stdout and "Ctrl-A x" in p.stdout
+print("%s avmm --help" % ("ok  " if ok else "FAIL"))
+passed += ok
+failed += not ok
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
