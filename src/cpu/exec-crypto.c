@@ -62,7 +62,8 @@ static inline uint8_t gmul(uint8_t a, uint8_t b)
 	return r;
 }
 
-H(h_aese)
+/* AddRoundKey, then SubBytes and ShiftRows (or their inverses). */
+static const dinsn *aes_round(struct a64_cpu *c, const dinsn *d, const uint8_t *box, const uint8_t *rows)
 {
 	simd_check(c, d);
 	uint8_t in[16], out[16];
@@ -71,23 +72,19 @@ H(h_aese)
 	t.d[1] ^= k.d[1];
 	memcpy(in, t.d, 16);
 	for (unsigned i = 0; i < 16; i++)
-		out[i] = sbox[in[shift_rows[i]]];
+		out[i] = box[in[rows[i]]];
 	memcpy(&c->v[d->rd], out, 16);
 	return d + 1;
 }
 
+H(h_aese)
+{
+	return aes_round(c, d, sbox, shift_rows);
+}
+
 H(h_aesd)
 {
-	simd_check(c, d);
-	uint8_t in[16], out[16];
-	vr t = vget(c, d->rd), k = vget(c, d->rn);
-	t.d[0] ^= k.d[0];
-	t.d[1] ^= k.d[1];
-	memcpy(in, t.d, 16);
-	for (unsigned i = 0; i < 16; i++)
-		out[i] = inv_sbox[in[inv_shift_rows[i]]];
-	memcpy(&c->v[d->rd], out, 16);
-	return d + 1;
+	return aes_round(c, d, inv_sbox, inv_shift_rows);
 }
 
 H(h_aesmc)

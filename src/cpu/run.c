@@ -48,6 +48,16 @@ static void dcache_flush(struct a64_cpu *c)
 	c->stats.dcache_flushes++;
 }
 
+/* A page now holds decoded code: from here on, stores to it must invalidate
+ * it, so every vCPU's write TLB must take the slow path for it. */
+static void mark_code(struct a64_vm *vm, struct a64_region *r, uint64_t pg)
+{
+	if (!atomic_load_explicit(&r->code[pg], memory_order_relaxed)) {
+		atomic_store(&r->code[pg], 1);
+		atomic_fetch_add(&vm->code_epoch, 1);
+	}
+}
+
 static struct dpage *dpage_get(struct a64_cpu *c, uint64_t pa, struct a64_region *r)
 {
 	uint32_t h = (uint32_t)((pa >> 12) * 0x9E3779B1u) & (c->dhash_size - 1);
@@ -73,12 +83,7 @@ static struct dpage *dpage_get(struct a64_cpu *c, uint64_t pa, struct a64_region
 	dp->hnext = c->dhash[h];
 	c->dhash[h] = dp;
 	c->dpages++;
-	/* From now on, stores to this page must invalidate it: make every
-	 * vCPU's write TLB take the slow path for it. */
-	if (!atomic_load_explicit(&r->code[pg], memory_order_relaxed)) {
-		atomic_store(&r->code[pg], 1);
-		atomic_fetch_add(&c->vm->code_epoch, 1);
-	}
+	mark_code(c->vm, r, pg);
 	return dp;
 }
 
@@ -91,12 +96,9 @@ static void dpage_validate(struct a64_cpu *c, struct dpage *dp)
 		dp->gen = g;
 		dp->ic_epoch = e;
 		dpage_reset(dp);
-		const uint64_t pg = dp->pa;
-		struct a64_region *r = vm_find_region(c->vm, pg);
-		if (r && !atomic_load(&r->code[(pg - r->ipa) >> 12])) {
-			atomic_store(&r->code[(pg - r->ipa) >> 12], 1);
-			atomic_fetch_add(&c->vm->code_epoch, 1);
-		}
+		struct a64_region *r = vm_find_region(c->vm, dp->pa);
+		if (r)
+			mark_code(c->vm, r, (dp->pa - r->ipa) >> 12);
 	}
 }
 

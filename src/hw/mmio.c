@@ -91,3 +91,11 @@ bool mmio_bus_write(struct mmio_bus *bus, uint64_t addr, unsigned size, uint64_t
 	pthread_mutex_unlock(&bus->lock);
 	return hit;
 }
+
+bool mmio_bus_present(struct mmio_bus *bus, uint64_t addr)
+{
+	pthread_mutex_lock(&bus->lock);
+	bool hit = find(bus, addr) != NULL;
+	pthread_mutex_unlock(&bus->lock);
+	return hit;
+}

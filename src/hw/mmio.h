@@ -43,6 +43,8 @@ int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const 
  * width-policy handling); false if no device is there. */
 bool mmio_bus_read(struct mmio_bus *bus, uint64_t addr, unsigned size, uint64_t *val);
 bool mmio_bus_write(struct mmio_bus *bus, uint64_t addr, unsigned size, uint64_t val);
+/* Is a device registered at addr? (No access is made.) */
+bool mmio_bus_present(struct mmio_bus *bus, uint64_t addr);
 
 /* An interrupt output: a level the device drives. */
 struct irq_line {

@@ -57,12 +57,7 @@ static bool mem_present(void *opaque, uint64_t ipa, uint64_t len)
 {
 	struct vm *vm = opaque;
 	(void)len;
-	for (unsigned i = 0; i < vm->bus.n; i++) {
-		const struct mmio_region *r = &vm->bus.regions[i];
-		if (ipa - r->base < r->size)
-			return true;
-	}
-	return false;
+	return mmio_bus_present(&vm->bus, ipa);
 }
 
 /* ---- devices ---- */
