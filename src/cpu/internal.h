@@ -209,9 +209,12 @@ static inline uint8_t reg_zr_w(unsigned n) { return n == 31 ? REG_SINK : (uint8_
 static inline uint8_t reg_sp(unsigned n) { return n == 31 ? REG_SP : (uint8_t)n; }
 
 /* ---- PC and control flow ------------------------------------------------- */
+/* An add, not an or: d may be the page-end sentinel (entry 1024, offset
+ * 0x1000) when a chunk of instructions ends there, and then the PC is the
+ * next page, whatever bit 12 of this one is. */
 static inline uint64_t insn_pc(const struct a64_cpu *c, const dinsn *d)
 {
-	return c->cur_va_page | ((uint64_t)(d - c->cur_dp->e) << 2);
+	return c->cur_va_page + ((uint64_t)(d - c->cur_dp->e) << 2);
 }
 
 /* Full lookup of the entry for a VA (instruction fetch translation). May
@@ -308,6 +311,8 @@ void tlb_flush_all(struct a64_cpu *c);
 /* TLBI: invalidate every vCPU's TLB and wait until each running one has
  * done so, as the DSB after a broadcast TLBI guarantees. */
 void cpu_tlb_shootdown(struct a64_cpu *c);
+/* Wait for every running vCPU but self (may be NULL) to apply map epoch want. */
+void vm_tlb_sync(struct a64_vm *vm, struct a64_cpu *self, uint32_t want);
 void tlb_flush_writes(struct a64_cpu *c);
 /* Bump the write generation of the physical page at pa (code invalidation). */
 void code_invalidate_pa(struct a64_vm *vm, uint64_t pa);

@@ -109,7 +109,13 @@ int a64_vm_protect(struct a64_vm *vm, uint64_t ipa, uint64_t size, unsigned flag
 		struct a64_region *r = vm_find_region(vm, a);
 		r->perm[(a - r->ipa) >> 12] = (uint8_t)flags;
 	}
-	atomic_fetch_add(&vm->map_epoch, 1);
+	/* Like hv_vm_protect, the change holds for every vCPU when this
+	 * returns: no running vCPU may keep a TLB entry with the old rights
+	 * (write-protection for dirty tracking and W^X depends on it). A
+	 * vCPU thread calls this outside a64_cpu_run, so it waits for no one
+	 * but the others. */
+	uint32_t want = atomic_fetch_add(&vm->map_epoch, 1) + 1;
+	vm_tlb_sync(vm, NULL, want);
 	return 0;
 }
 

@@ -102,12 +102,21 @@ static void dpage_validate(struct a64_cpu *c, struct dpage *dp)
 	}
 }
 
-static void check_epochs(struct a64_cpu *c)
+/* Apply what other threads changed. A layout change (map/unmap) frees
+ * every decoded page, so it is applied only where no decoded entry is held
+ * (flush_code, i.e. instruction lookup); elsewhere it is left pending and
+ * reported, and the caller must re-look-up before it runs on. */
+static bool check_epochs(struct a64_cpu *c, bool flush_code)
 {
+	bool pending = false;
 	uint32_t le = atomic_load_explicit(&c->vm->layout_epoch, memory_order_acquire);
 	if (unlikely(le != c->seen_layout_epoch)) {
-		c->seen_layout_epoch = le;
-		dcache_flush(c);
+		if (flush_code) {
+			c->seen_layout_epoch = le;
+			dcache_flush(c);
+		} else {
+			pending = true;
+		}
 	}
 	uint32_t me = atomic_load(&c->vm->map_epoch); /* seq_cst: pairs with in_run for shootdowns */
 	uint32_t ce = atomic_load_explicit(&c->vm->code_epoch, memory_order_acquire);
@@ -120,6 +129,7 @@ static void check_epochs(struct a64_cpu *c)
 		c->seen_code_epoch = ce;
 		tlb_flush_writes(c);
 	}
+	return pending;
 }
 
 static const dinsn *h_decode(struct a64_cpu *c, const dinsn *cd)
@@ -149,7 +159,7 @@ const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
 	}
 	if (unlikely(c->pstate_il)) /* after an illegal exception return */
 		cpu_exception(c, va, (uint32_t)EC_ILLEGAL_STATE << 26 | 1u << 25, 0, false);
-	check_epochs(c);
+	check_epochs(c, true);
 	uint64_t page = va & ~0xfffull;
 	struct itlb_entry *ie = &c->itlb[(va >> 12) & (ITLB_SIZE - 1)];
 	struct dpage *dp;
@@ -186,23 +196,34 @@ void a64_itlb_flush(struct a64_cpu *c)
 		c->itlb[i].tag = TLB_INVALID;
 }
 
-void cpu_tlb_shootdown(struct a64_cpu *c)
+/* Wait until every vCPU inside a64_cpu_run other than self has applied map
+ * epoch `want` (vCPUs outside hold no live TLB state: they check the epochs
+ * before they run again). Others check every chunk of instructions; while
+ * waiting, self keeps acknowledging theirs, so two vCPUs shooting down at
+ * once cannot wait for each other. */
+void vm_tlb_sync(struct a64_vm *vm, struct a64_cpu *self, uint32_t want)
 {
-	uint32_t want = atomic_fetch_add(&c->vm->map_epoch, 1) + 1;
-	check_epochs(c);
 	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
-		struct a64_cpu *o = atomic_load(&c->vm->cpus[i]);
-		if (!o || o == c)
+		struct a64_cpu *o = atomic_load(&vm->cpus[i]);
+		if (!o || o == self)
 			continue;
-		/* Others check the epoch every chunk of instructions; while
-		 * waiting, keep acknowledging theirs so two vCPUs shooting
-		 * down at once cannot wait for each other. */
 		while (atomic_load_explicit(&o->in_run, memory_order_acquire) &&
 		       (int32_t)(atomic_load_explicit(&o->ack_map_epoch, memory_order_acquire) - want) < 0) {
-			check_epochs(c);
+			if (self)
+				check_epochs(self, false);
 			sched_yield();
 		}
 	}
+}
+
+void cpu_tlb_shootdown(struct a64_cpu *c)
+{
+	uint32_t want = atomic_fetch_add(&c->vm->map_epoch, 1) + 1;
+	/* Called from a TLBI handler that returns its next entry: the
+	 * decoded pages must survive (a pending layout change waits for the
+	 * next lookup). */
+	check_epochs(c, false);
+	vm_tlb_sync(c->vm, c, want);
 }
 
 /* ---- Leaving the inner loop ---------------------------------------------- */
@@ -264,7 +285,10 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 			}
 			if (take_interrupts(c, insn_pc(c, d)))
 				break;
-			check_epochs(c);
+			if (unlikely(check_epochs(c, false))) {
+				c->pc = insn_pc(c, d);
+				break;
+			}
 		}
 	}
 out:

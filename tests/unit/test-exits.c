@@ -478,6 +478,51 @@ static void test_vtimer(void)
 	CHECK(sreg(SYSREG_CNTV_CTL_EL0) == 0, "disabled: ISTATUS clear");
 }
 
+/* Regression: a chunk of instructions that ends exactly on a page's end
+ * leaves the CPU at the page-end sentinel; an exit taken there must resume
+ * at the next page, also when that page's address has bit 12 set (the PC
+ * was once formed with an OR and jumped back to the start of the page).
+ * A page full of `msr cntv_ctl_el0, x0` arms an expired vtimer with every
+ * instruction, so the exit comes at the first chunk boundary, and starting
+ * at each offset in turn puts that boundary on every entry and the
+ * sentinel whatever the chunk length. */
+static void test_exit_at_page_end(void)
+{
+	code_pos = (code_pos + 0x1fff) & ~0x1fffu;
+	code_pos |= 0x1000; /* an odd page */
+	uint32_t page[1025];
+	for (unsigned i = 0; i < 1024; i++)
+		page[i] = MSR(3, 3, 14, 3, 1, 0);
+	page[1024] = HVC(7);
+	uint64_t base = emit(page, 1025);
+	unsigned bad = 0, at_end = 0;
+	for (uint64_t off = 0; off < 0x1000; off += 4) {
+		ops->set_vtimer_mask(cpu, false);
+		set_sreg(SYSREG_CNTV_CTL_EL0, 0);
+		set_sreg(SYSREG_CNTV_CVAL_EL0, 0);
+		accel_set_reg(cpu, ACCEL_REG_X0, 1);
+		run_at(base + off, EL1H | DAIF_ALL);
+		if (ex->reason == ACCEL_EXIT_VTIMER_ACTIVATED) {
+			uint64_t pc = reg(ACCEL_REG_PC);
+			at_end += pc == base + 0x1000;
+			if (pc <= base + off || pc > base + 0x1000) {
+				if (!bad++)
+					CHECK(0, "start 0x%llx: vtimer exit with PC 0x%llx", (unsigned long long)(base + off),
+					      (unsigned long long)pc);
+				continue;
+			}
+			accel_vcpu_run(cpu); /* masked now: runs on to the HVC */
+		}
+		if (!is_exception(EC_HVC64) || (ex->esr & 0xffff) != 7 || reg(ACCEL_REG_PC) != base + 0x1004) {
+			if (!bad++)
+				CHECK(0, "start 0x%llx: did not reach the next page's HVC", (unsigned long long)(base + off));
+		}
+	}
+	CHECK(bad == 0, "exits at chunk ends inside an odd page: %u bad starts", bad);
+	CHECK(at_end > 0, "some exit landed on the page-end sentinel");
+	set_sreg(SYSREG_CNTV_CTL_EL0, 0);
+}
+
 int main(void)
 {
 	ops = &accel_soft_ops;
@@ -504,6 +549,7 @@ int main(void)
 	test_interrupts();
 	test_cancel();
 	test_vtimer();
+	test_exit_at_page_end();
 
 	printf("test-exits: %u passed, %u failed\n", npass, nfail);
 	accel_vcpu_destroy(cpu);
