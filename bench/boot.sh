@@ -11,7 +11,7 @@ scripts/deps.sh
 ninja -C build >/dev/null
 fx=$(scripts/fixtures.sh | tail -n 1)
 runs=${RUNS:-5}
-smp=${SMP:-1}
+smp=${SMP:-2}
 mem=512
 append="console=ttyAMA0 panic=-1 rdinit=/bin/sh -- -c 'cut -d\" \" -f1 /proc/uptime; poweroff -f'"
 work=$(mktemp -d)

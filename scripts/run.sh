@@ -8,6 +8,6 @@ scripts/deps.sh
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 fx=$(scripts/fixtures.sh | tail -n 1)
-exec build/src/avmm -M virt -m 512 -smp 1 -nographic \
+exec build/src/avmm -M virt -m 512 -smp 2 -nographic \
 	-kernel "$fx/vmlinuz" -initrd "$fx/initramfs.cpio.gz" \
 	-append "console=ttyAMA0 quiet" "$@"

@@ -59,6 +59,35 @@ enum accel_irq_type { ACCEL_IRQ = 0, ACCEL_FIQ = 1 };
 struct accel_vm_config {
 	uint32_t ipa_bits;     /* 0: backend default */
 	uint64_t cntfrq_hz;    /* soft backend: generic timer frequency; 0: 24 MHz */
+	bool pauth;            /* soft backend: implement and advertise FEAT_PAuth */
+	uint8_t hvc0_mode;     /* soft backend: enum accel_hvc0_mode */
+	bool el2;              /* guest EL2 (nested virtualization): hvf only, if the host has it */
+};
+
+/* An interrupt controller inside the accelerator (HVF's hv_gic on macOS 15,
+ * later KVM's vGICv3): a GICv3 whose distributor, redistributors (one
+ * 2 x 64 KiB frame per vCPU, contiguous) and GICv2m-style MSI frame the
+ * guest reaches without exits, whose CPU interface needs no ICC_* traps and
+ * which takes the vtimer as PPI 27 itself. Created after the VM and before
+ * any vCPU. */
+struct accel_gic_config {
+	unsigned num_cpus;
+	uint64_t dist_base;
+	uint64_t redist_base, redist_size; /* the window the machine reserved */
+	uint64_t msi_base;                 /* 0: no MSI frame */
+	uint32_t msi_spi_base, msi_spi_count;
+	uint64_t redist_used; /* out: the region the GIC's redistributors take
+			       * (one per vCPU the backend supports, which can
+			       * be more than num_cpus): the device tree's size */
+};
+
+/* How the soft backend treats `hvc #0` with x0 in Apple's 0xC1xxxxxx CPU
+ * service range (facts/hvapi.md §2.2): as an ordinary HVC exit, or answered
+ * internally the way HVF does without / with the private ISA level. */
+enum accel_hvc0_mode {
+	ACCEL_HVC0_EXIT = 0,
+	ACCEL_HVC0_HVF_PUBLIC = 1,   /* x0 = 0xFFFFFFFF, no exit */
+	ACCEL_HVC0_HVF_PRIVATE = 2,  /* the services answered internally */
 };
 
 struct accel_ops {
@@ -88,6 +117,15 @@ struct accel_ops {
 	/* Any thread: make the listed vCPUs exit with ACCEL_EXIT_CANCELED;
 	 * remembered if a vCPU is not running. */
 	int (*vcpus_exit)(struct accel_vcpu *const *vcpus, unsigned count);
+	/* The in-kernel GIC (struct accel_gic_config); NULL when the backend has
+	 * none. gic_create: -ENOTSUP when this host lacks it (the caller may
+	 * fall back to a GIC of its own), other errors after a message. Then
+	 * any thread: gic_set_spi (INTID 32..; a level, or an edge for
+	 * edge-triggered SPIs), gic_send_msi (the MSI frame's SETSPI address
+	 * and the SPI INTID as data). */
+	int (*gic_create)(struct accel_vm *vm, struct accel_gic_config *cfg);
+	int (*gic_set_spi)(struct accel_vm *vm, unsigned intid, bool level);
+	int (*gic_send_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data);
 };
 
 /* Every VM and vCPU handle starts with its ops pointer. */
@@ -167,6 +205,11 @@ enum {
 	SYSREG_TTBR0_EL1 = 0xc100,
 	SYSREG_TTBR1_EL1 = 0xc101,
 	SYSREG_TCR_EL1 = 0xc102,
+	SYSREG_APIAKEYLO_EL1 = 0xc108, SYSREG_APIAKEYHI_EL1 = 0xc109,
+	SYSREG_APIBKEYLO_EL1 = 0xc10a, SYSREG_APIBKEYHI_EL1 = 0xc10b,
+	SYSREG_APDAKEYLO_EL1 = 0xc110, SYSREG_APDAKEYHI_EL1 = 0xc111,
+	SYSREG_APDBKEYLO_EL1 = 0xc112, SYSREG_APDBKEYHI_EL1 = 0xc113,
+	SYSREG_APGAKEYLO_EL1 = 0xc118, SYSREG_APGAKEYHI_EL1 = 0xc119,
 	SYSREG_SPSR_EL1 = 0xc200,
 	SYSREG_ELR_EL1 = 0xc201,
 	SYSREG_SP_EL0 = 0xc208,

@@ -8,7 +8,14 @@
  *
  * Rules kept here:
  *   - one VM per process (the framework's rule); IPA size: the maximum the
- *     host allows unless the VMM asks for less; EL2 stays off;
+ *     host allows unless the VMM asks for less; EL2 only when asked for and
+ *     hv_vm_config_get_el2_supported says the host has it (macOS 15);
+ *   - the in-kernel GIC (hv_gic_*, macOS 15) when the VMM asks for it: it
+ *     must be created after the VM and before the vCPUs; the machine keeps
+ *     its own GICv3 otherwise;
+ *   - SME (macOS 15.2 on M4) is hidden from the guest (ID_AA64PFR1_EL1.SME
+ *     and ID_AA64SMFR0_EL1 cleared), as QEMU does: the backend does not
+ *     save or restore streaming-mode state;
  *   - hv_vm_map/unmap/protect take 16 KiB-aligned host addresses, IPAs and
  *     sizes (the Apple Silicon page); anything else is refused here with a
  *     message rather than by the framework;
@@ -35,6 +42,7 @@
 
 #include <Hypervisor/Hypervisor.h>
 #if defined(__APPLE__) && !defined(HV_STANDIN)
+#include <Availability.h>
 #include <mach/kern_return.h>
 #include <mach/mach_time.h>
 #endif
@@ -50,17 +58,33 @@ extern const struct accel_ops accel_hvf_ops;
 #define HVF_SCTLR_RESET 0x30d00800ull
 #define HVF_CPSR_EL1H 0x3c5ull
 
-/* The hv_vm_config_* API exists from macOS 13; the stand-in always has it. */
+/* The hv_vm_config_* API exists from macOS 13, hv_gic_* and the EL2
+ * configuration from macOS 15; the stand-in always has them. */
 #if defined(__APPLE__) && !defined(HV_STANDIN)
 #define HVF_HAVE_VM_CONFIG __builtin_available(macOS 13.0, *)
+#define HVF_HAVE_MACOS15 __builtin_available(macOS 15.0, *)
 #else
 #define HVF_HAVE_VM_CONFIG 1
+#define HVF_HAVE_MACOS15 1
 #endif
+
+/* Declared from the macOS 15 SDK on: without it, no in-kernel GIC and no EL2. */
+#if defined(HV_STANDIN) || (defined(__MAC_OS_X_VERSION_MAX_ALLOWED) && __MAC_OS_X_VERSION_MAX_ALLOWED >= 150000)
+#define HVF_SDK15 1
+#else
+#define HVF_SDK15 0
+#endif
+
+#define HVF_CPSR_EL2H 0x3c9ull /* EL2h, DAIF masked */
 
 struct hvf_vm {
 	struct accel_vm base;
 	uint32_t ipa_bits;
+	bool el2;
+	bool gic; /* hv_gic_create succeeded */
 };
+
+static bool hvf_el2; /* the VM was created with EL2 (one VM per process) */
 
 struct hvf_vcpu {
 	struct accel_vcpu base;
@@ -143,6 +167,33 @@ static int owner_check(struct accel_vcpu *v, const char *call)
 
 /* ---- VM ---------------------------------------------------------------------- */
 
+/* Guest EL2 (nested virtualization), when the host has it: M3 or later with
+ * macOS 15 by community reports (facts/hvapi.md §1.5, §2.6). */
+static int el2_enable(hv_vm_config_t conf)
+{
+#if HVF_SDK15
+	if (!HVF_HAVE_MACOS15) {
+		fprintf(stderr, "avmm: hvf: el2=on: guest EL2 needs macOS 15 or later\n");
+		return -ENOTSUP;
+	}
+	bool supported = false;
+	int r = hv_check(hv_vm_config_get_el2_supported(&supported), "hv_vm_config_get_el2_supported");
+	if (r)
+		return r;
+	if (!supported) {
+		fprintf(stderr, "avmm: hvf: el2=on: this host cannot give guests EL2 "
+				"(hv_vm_config_get_el2_supported is false; Apple's nested virtualization needs an M3 or "
+				"later chip)\n");
+		return -ENOTSUP;
+	}
+	return hv_check(hv_vm_config_set_el2_enabled(conf, true), "hv_vm_config_set_el2_enabled");
+#else
+	(void)conf;
+	fprintf(stderr, "avmm: hvf: el2=on: avmm was built with an SDK older than macOS 15\n");
+	return -ENOTSUP;
+#endif
+}
+
 static int hvf_vm_create(const struct accel_vm_config *cfg, struct accel_vm **out)
 {
 	bool expected = false;
@@ -179,11 +230,15 @@ static int hvf_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		}
 		if (!r)
 			r = hv_check(hv_vm_config_set_ipa_size(conf, vm->ipa_bits), "hv_vm_config_set_ipa_size");
-		/* EL2 (nested virtualization) is left at its default: off. */
+		if (!r && cfg && cfg->el2)
+			r = el2_enable(conf);
 		if (!r)
 			r = hv_check(hv_vm_create(conf), "hv_vm_create");
 		if (conf)
 			os_release(conf);
+	} else if (cfg && cfg->el2) {
+		fprintf(stderr, "avmm: hvf: el2=on: guest EL2 needs macOS 15 or later\n");
+		r = -ENOTSUP;
 	} else {
 		/* Before macOS 13: default configuration, 36-bit IPA. */
 		vm->ipa_bits = 36;
@@ -199,6 +254,8 @@ static int hvf_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		atomic_store(&vm_exists, false);
 		return r;
 	}
+	vm->el2 = cfg && cfg->el2;
+	hvf_el2 = vm->el2;
 	vm->base.ops = &accel_hvf_ops;
 	*out = &vm->base;
 	return 0;
@@ -277,6 +334,24 @@ static int hvf_protect(struct accel_vm *v, uint64_t ipa, uint64_t size, unsigned
 
 /* ---- vCPUs ------------------------------------------------------------------- */
 
+/* SME (FEAT_SME, macOS 15.2 on M4): hidden, as QEMU does ("target/arm/hvf:
+ * Disable SME feature"), since this backend neither saves nor restores the
+ * streaming-mode state. ID_AA64SMFR0_EL1 (0xc025) is an hv_sys_reg_t only
+ * from the 15.2 SDK and may be refused by older hosts: that is fine. */
+static int hide_sme(hv_vcpu_t id)
+{
+	uint64_t pfr1 = 0;
+	if (hv_vcpu_get_sys_reg(id, HV_SYS_REG_ID_AA64PFR1_EL1, &pfr1) != HV_SUCCESS)
+		return 0;
+	if (!(pfr1 & (0xfull << 24))) /* SME, bits 27:24 */
+		return 0;
+	int r = hv_check(hv_vcpu_set_sys_reg(id, HV_SYS_REG_ID_AA64PFR1_EL1, pfr1 & ~(0xfull << 24)),
+			 "hv_vcpu_set_sys_reg(ID_AA64PFR1_EL1)");
+	if (!r)
+		hv_vcpu_set_sys_reg(id, (hv_sys_reg_t)0xc025 /* ID_AA64SMFR0_EL1 */, 0);
+	return r;
+}
+
 static int hvf_vcpu_create(struct accel_vm *v, struct accel_vcpu **out, const struct accel_exit **exit)
 {
 	struct hvf_vcpu *vc = calloc(1, sizeof(*vc));
@@ -291,11 +366,15 @@ static int hvf_vcpu_create(struct accel_vm *v, struct accel_vcpu **out, const st
 	vc->hv_exit = hx;
 	vc->owner = pthread_self();
 	vc->base.ops = &accel_hvf_ops;
-	/* HVF's initial state is EL0t with SCTLR_EL1 = 0: set both. */
-	r = hv_check(hv_vcpu_set_reg(vc->id, HV_REG_CPSR, HVF_CPSR_EL1H), "hv_vcpu_set_reg(CPSR)");
+	/* HVF's initial state is EL0t with SCTLR_EL1 = 0: set both (EL2h for
+	 * an EL2 guest: whether HVF starts those at EL2 is unconfirmed). */
+	r = hv_check(hv_vcpu_set_reg(vc->id, HV_REG_CPSR, hvf_el2 ? HVF_CPSR_EL2H : HVF_CPSR_EL1H),
+		     "hv_vcpu_set_reg(CPSR)");
 	if (!r)
 		r = hv_check(hv_vcpu_set_sys_reg(vc->id, HV_SYS_REG_SCTLR_EL1, HVF_SCTLR_RESET),
 			     "hv_vcpu_set_sys_reg(SCTLR_EL1)");
+	if (!r)
+		r = hide_sme(vc->id);
 	if (r) {
 		hv_vcpu_destroy(vc->id);
 		free(vc);
@@ -539,6 +618,114 @@ static int hvf_vcpus_exit(struct accel_vcpu *const *vcpus, unsigned count)
 	return r;
 }
 
+/* ---- The in-kernel GIC (hv_gic_*, macOS 15) ---------------------------------- */
+
+#if HVF_SDK15
+static int gic_region_check(const char *what, uint64_t base, uint64_t align, const char *call)
+{
+	if (base & (align - 1)) {
+		fprintf(stderr, "avmm: hvf: the GIC %s at 0x%" PRIx64 " is not aligned as %s requires (0x%" PRIx64 ")\n",
+			what, base, call, align);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
+{
+	if (!HVF_HAVE_MACOS15)
+		return -ENOTSUP; /* before macOS 15: no hv_gic */
+	size_t dsize = 0, dalign = 0, rsize = 0, ralign = 0, rone = 0, malign = 0;
+	int r = hv_check(hv_gic_get_distributor_size(&dsize), "hv_gic_get_distributor_size");
+	if (!r)
+		r = hv_check(hv_gic_get_distributor_base_alignment(&dalign), "hv_gic_get_distributor_base_alignment");
+	if (!r)
+		r = hv_check(hv_gic_get_redistributor_region_size(&rsize), "hv_gic_get_redistributor_region_size");
+	if (!r)
+		r = hv_check(hv_gic_get_redistributor_size(&rone), "hv_gic_get_redistributor_size");
+	if (!r)
+		r = hv_check(hv_gic_get_redistributor_base_alignment(&ralign),
+			     "hv_gic_get_redistributor_base_alignment");
+	if (!r && cfg->msi_base)
+		r = hv_check(hv_gic_get_msi_region_base_alignment(&malign), "hv_gic_get_msi_region_base_alignment");
+	if (r)
+		return r;
+	/* The machine's map and device tree assume GICv3's frame sizes. */
+	if (dsize != 0x10000 || rone != 0x20000 || !dalign || !ralign || (cfg->msi_base && !malign)) {
+		fprintf(stderr, "avmm: hvf: hv_gic reports a distributor of 0x%zx and redistributors of 0x%zx bytes; "
+				"avmm expects 0x10000 and 0x20000\n", dsize, rone);
+		return -ENOTSUP;
+	}
+	if (rsize > cfg->redist_size || (uint64_t)cfg->num_cpus * rone > rsize) {
+		fprintf(stderr, "avmm: hvf: hv_gic's redistributor region (0x%zx bytes) does not fit the machine's "
+				"window of 0x%" PRIx64 " bytes or its %u vCPUs\n", rsize, cfg->redist_size, cfg->num_cpus);
+		return -ENOTSUP;
+	}
+	r = gic_region_check("distributor", cfg->dist_base, dalign, "hv_gic_get_distributor_base_alignment");
+	if (!r)
+		r = gic_region_check("redistributors", cfg->redist_base, ralign, "hv_gic_get_redistributor_base_alignment");
+	if (!r && cfg->msi_base)
+		r = gic_region_check("MSI frame", cfg->msi_base, malign, "hv_gic_get_msi_region_base_alignment");
+	if (r)
+		return r;
+	hv_gic_config_t gc = hv_gic_config_create();
+	if (!gc) {
+		fprintf(stderr, "avmm: hvf: hv_gic_config_create failed\n");
+		return -ENOMEM;
+	}
+	r = hv_check(hv_gic_config_set_distributor_base(gc, cfg->dist_base), "hv_gic_config_set_distributor_base");
+	if (!r)
+		r = hv_check(hv_gic_config_set_redistributor_base(gc, cfg->redist_base),
+			     "hv_gic_config_set_redistributor_base");
+	/* MSIs are on only with both the frame and the range set. */
+	if (!r && cfg->msi_base)
+		r = hv_check(hv_gic_config_set_msi_region_base(gc, cfg->msi_base), "hv_gic_config_set_msi_region_base");
+	if (!r && cfg->msi_base)
+		r = hv_check(hv_gic_config_set_msi_interrupt_range(gc, cfg->msi_spi_base, cfg->msi_spi_count),
+			     "hv_gic_config_set_msi_interrupt_range");
+	if (!r)
+		r = hv_check(hv_gic_create(gc), "hv_gic_create");
+	os_release(gc);
+	if (!r) {
+		HVM(v)->gic = true;
+		cfg->redist_used = rsize;
+	}
+	return r;
+}
+
+/* Any thread: the framework's GIC calls are not per-vCPU. */
+static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
+{
+	if (!HVM(v)->gic)
+		return -ENODEV;
+	return hv_check(hv_gic_set_spi(intid, level), "hv_gic_set_spi");
+}
+
+static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+{
+	if (!HVM(v)->gic)
+		return -ENODEV;
+	return hv_check(hv_gic_send_msi(addr, data), "hv_gic_send_msi");
+}
+#else
+static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
+{
+	(void)v;
+	(void)cfg;
+	return -ENOTSUP; /* built with an SDK older than macOS 15 */
+}
+static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
+{
+	(void)v, (void)intid, (void)level;
+	return -ENODEV;
+}
+static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+{
+	(void)v, (void)addr, (void)data;
+	return -ENODEV;
+}
+#endif
+
 const struct accel_ops accel_hvf_ops = {
 	.name = "hvf",
 	.vm_create = hvf_vm_create,
@@ -562,4 +749,7 @@ const struct accel_ops accel_hvf_ops = {
 	.set_vtimer_offset = hvf_set_vtimer_offset,
 	.set_trap_debug_exceptions = hvf_set_trap_debug,
 	.vcpus_exit = hvf_vcpus_exit,
+	.gic_create = hvf_gic_create,
+	.gic_set_spi = hvf_gic_set_spi,
+	.gic_send_msi = hvf_gic_send_msi,
 };

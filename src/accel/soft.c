@@ -8,11 +8,14 @@
 
 #include "accel/accel.h"
 #include "cpu/cpu.h"
+#include "cpu/internal.h"
+#include "vmm/apple-services.h"
 
 struct soft_vm {
 	struct accel_vm base;
 	struct a64_vm *vm;
 	uint64_t vtimer_offset;
+	uint8_t hvc0_mode; /* enum accel_hvc0_mode */
 };
 
 struct soft_vcpu {
@@ -21,6 +24,7 @@ struct soft_vcpu {
 	struct a64_cpu *cpu;
 	pthread_t owner;
 	struct accel_exit exit;
+	struct apple_svc_cpu pac; /* ACCEL_HVC0_HVF_PRIVATE's per-vCPU state */
 };
 
 #define SVM(v) ((struct soft_vm *)(v))
@@ -44,6 +48,8 @@ static int soft_vm_create(const struct accel_vm_config *cfg, struct accel_vm **o
 		free(vm);
 		return -ENOMEM;
 	}
+	a64_vm_set_pauth(vm->vm, cfg && cfg->pauth);
+	vm->hvc0_mode = cfg ? cfg->hvc0_mode : ACCEL_HVC0_EXIT;
 	vm->base.ops = &accel_soft_ops;
 	*out = &vm->base;
 	return 0;
@@ -95,10 +101,45 @@ static void soft_vcpu_destroy(struct accel_vcpu *v)
 	free(v);
 }
 
+static int pac_set_sysreg(void *ctx, uint16_t enc, uint64_t val)
+{
+	return a64_set_sysreg(ctx, enc, val);
+}
+
+/* `hvc #0` with x0 in Apple's 0xC1xxxxxx range, answered inside the run as
+ * HVF does (HvDecompile deliver_pac_trap; facts/hvapi.md §2.2): refused
+ * with x0 = 0xFFFFFFFF without the private ISA level, or implemented with
+ * HVF's fixed default keys with it. Returns true if answered. */
+static bool hvc0_intercept(struct soft_vcpu *vc)
+{
+	const struct accel_exit *ex = &vc->exit;
+	if (vc->vm->hvc0_mode == ACCEL_HVC0_EXIT || ex->reason != ACCEL_EXIT_EXCEPTION ||
+	    ESR_EC(ex->esr) != EC_HVC64 || (ex->esr & 0xffff) != 0)
+		return false;
+	uint64_t x[5];
+	x[0] = a64_get_reg(vc->cpu, ACCEL_REG_X0);
+	if ((x[0] & 0xff000000u) != APPLE_HVC_CPU_SERVICE)
+		return false;
+	if (vc->vm->hvc0_mode == ACCEL_HVC0_HVF_PUBLIC) {
+		a64_set_reg(vc->cpu, ACCEL_REG_X0, 0xffffffffu);
+		return true;
+	}
+	for (unsigned i = 1; i < 5; i++)
+		x[i] = a64_get_reg(vc->cpu, (enum accel_reg)(ACCEL_REG_X0 + i));
+	const struct apple_svc_env env = { .set_sysreg = pac_set_sysreg, .ctx = vc->cpu };
+	unsigned m = apple_pac_call(&apple_pac_hvf_defaults, &vc->pac, &env, x);
+	for (unsigned i = 0; i < 5; i++)
+		if (m & (1u << i))
+			a64_set_reg(vc->cpu, (enum accel_reg)(ACCEL_REG_X0 + i), x[i]);
+	return true;
+}
+
 static int soft_vcpu_run(struct accel_vcpu *v)
 {
 	OWNER_CHECK(v);
-	a64_cpu_run(SVCPU(v)->cpu, &SVCPU(v)->exit);
+	do
+		a64_cpu_run(SVCPU(v)->cpu, &SVCPU(v)->exit);
+	while (hvc0_intercept(SVCPU(v)));
 	return 0;
 }
 
@@ -225,6 +266,15 @@ const struct accel_ops accel_soft_ops = {
 	.set_trap_debug_exceptions = soft_set_trap_debug,
 	.vcpus_exit = soft_vcpus_exit,
 };
+
+/* The VMM wrote instructions into guest RAM (hvc-patch): drop what any vCPU
+ * decoded from those pages, as IC IVAU would (the host I-cache's role). */
+void soft_code_written(struct accel_vm *v, uint64_t ipa, uint64_t size);
+void soft_code_written(struct accel_vm *v, uint64_t ipa, uint64_t size)
+{
+	for (uint64_t a = ipa & ~0xfffull; a < ipa + size; a += 0x1000)
+		code_invalidate_pa(SVM(v)->vm, a);
+}
 
 /* Soft-CPU counters, for --stats. */
 void soft_print_stats(struct accel_vcpu *v, FILE *f);

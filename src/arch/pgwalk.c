@@ -31,6 +31,8 @@
 #define TCR_AS BIT(36)
 #define TCR_TBI0 BIT(37)
 #define TCR_TBI1 BIT(38)
+#define TCR_TBID0 BIT(51)
+#define TCR_TBID1 BIT(52)
 
 static bool fail(struct pgw_result *out, enum pgw_fault f, unsigned level)
 {
@@ -41,12 +43,18 @@ static bool fail(struct pgw_result *out, enum pgw_fault f, unsigned level)
 }
 
 /* AddrTop: bit 55 when the top byte is ignored for this half of the VA
- * space, else bit 63 (Armv8.0: TBI applies to every access; branches strip
- * the tag from the PC, so instruction addresses never carry one). */
-static unsigned addr_top(uint64_t tcr, uint64_t va)
+ * space, else bit 63. TBIDx (FEAT_PAuth) limits TBI to data accesses. */
+static unsigned addr_top(uint64_t tcr, uint64_t va, bool instr)
 {
-	bool tbi = (va >> 55) & 1 ? (tcr & TCR_TBI1) != 0 : (tcr & TCR_TBI0) != 0;
-	return tbi ? 55 : 63;
+	return pgw_effective_tbi(tcr, va, instr) ? 55 : 63;
+}
+
+bool pgw_effective_tbi(uint64_t tcr, uint64_t va, bool instr)
+{
+	bool hi = (va >> 55) & 1;
+	bool tbi = (tcr & (hi ? TCR_TBI1 : TCR_TBI0)) != 0;
+	bool tbid = (tcr & (hi ? TCR_TBID1 : TCR_TBID0)) != 0;
+	return tbi && !(instr && tbid);
 }
 
 static unsigned ips_bits(unsigned ips)
@@ -90,7 +98,7 @@ bool pgw_translate(const struct pgw_regs *regs, uint64_t va, int access, bool el
 		pamax = 32;
 
 	*out = (struct pgw_result){ 0 };
-	unsigned top = addr_top(tcr, va);
+	unsigned top = addr_top(tcr, va, access == PGW_EXEC);
 
 	if (!(regs->sctlr & 1)) {
 		/* Stage 1 disabled: flat, with the VA checked against the PA size. */

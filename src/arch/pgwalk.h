@@ -63,6 +63,10 @@ struct pgw_result {
 	bool ttbr1;         /* the VA was in the TTBR1 range */
 };
 
+/* EffectiveTBI for the EL1&0 regime: TBI0/TBI1 by VA bit 55; for
+ * instruction addresses also TBID0/TBID1 clear. */
+bool pgw_effective_tbi(uint64_t tcr, uint64_t va, bool instr);
+
 /* Translate va for `access` (enum pgw_access) at EL0 privilege (el0: EL0,
  * LDTR/STTR, AT S1E0*) or EL1. Returns true on success. On failure,
  * out->fault and out->fsc say why. */

@@ -14,6 +14,9 @@ struct a64_vm;
 struct a64_cpu;
 
 struct a64_vm *a64_vm_new(uint64_t cntfrq_hz);
+/* Implement and advertise FEAT_PAuth (off by default). Before any vCPU runs:
+ * decoding depends on it. */
+void a64_vm_set_pauth(struct a64_vm *vm, bool on);
 void a64_vm_free(struct a64_vm *vm);
 /* Map host memory as guest RAM. Page (4 KiB) granular; no overlap. */
 int a64_vm_map(struct a64_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags);

@@ -23,8 +23,13 @@
 /* ID_AA64ISAR0: AES with PMULL (bits 7:4 = 2), SHA1 (11:8 = 1), SHA256
  * (15:12 = 1), CRC32 (19:16 = 1), LSE atomics (23:20 = 2). */
 #define FEAT_ID_AA64ISAR0 (2ull << 4 | 1ull << 8 | 1ull << 12 | 1ull << 16 | 2ull << 20)
-/* ID_AA64ISAR1: LRCPC (23:20 = 1): LDAPR. No pointer authentication. */
+/* ID_AA64ISAR1: LRCPC (23:20 = 1): LDAPR; pointer authentication per VM (below). */
 #define FEAT_ID_AA64ISAR1 (1ull << 20)
+/* Added when the VM has pointer authentication (a64_vm_set_pauth): API
+ * (11:8) = 1 and GPI (31:28) = 1, FEAT_PAuth with an IMPLEMENTATION DEFINED
+ * algorithm for address and generic authentication; APA = GPA = 0 (not
+ * QARMA), no EnhancedPAC/PAuth2/FPAC (exec-pauth.c). */
+#define FEAT_ID_AA64ISAR1_PAUTH (1ull << 8 | 1ull << 28)
 /* ID_AA64MMFR0: PARange 48 bits (5), 16-bit ASIDs (2), 16K granule (1),
  * 64K granule (0 = supported), 4K granule (0 = supported), little-endian. */
 #define FEAT_ID_AA64MMFR0 (5ull << 0 | 2ull << 4 | 1ull << 20)
@@ -54,12 +59,15 @@ static inline uint64_t feat_ccsidr(uint64_t csselr)
  * endian). */
 #define SCTLR_RES1 (1ull << 29 | 1ull << 28 | 1ull << 23 | 1ull << 22 | 1ull << 20 | 1ull << 11)
 #define SCTLR_WMASK 0x40dd3bfull
+/* With FEAT_PAuth also EnIA (31), EnIB (30), EnDA (27), EnDB (13). */
+#define SCTLR_PAUTH_WMASK (1ull << 31 | 1ull << 30 | 1ull << 27 | 1ull << 13)
 
 /* FPCR: AHP DN FZ RMode (FZ16 needs FP16, trap enables need trapping). */
 #define FEAT_FPCR_MASK 0x07c00000u
 /* FPSR: QC and the cumulative flags. */
 #define FEAT_FPSR_MASK 0x0800009fu
-/* TCR_EL1 fields of v8.0 (no HA/HD, no TBID). */
+/* TCR_EL1 fields of v8.0 (no HA/HD); TBID0/TBID1 come with FEAT_PAuth. */
 #define FEAT_TCR_MASK 0x77ffffffbfull
+#define FEAT_TCR_TBID (1ull << 51 | 1ull << 52)
 
 #endif

@@ -99,6 +99,7 @@ struct a64_vm {
 	struct a64_cpu *_Atomic cpus[A64_MAX_CPUS];
 	uint64_t cntfrq;
 	uint64_t boot_ns;
+	bool pauth; /* FEAT_PAuth implemented and advertised (exec-pauth.c) */
 };
 
 /* Why a64_cpu_run returned to its caller. */
@@ -134,6 +135,9 @@ struct a64_cpu {
 	uint64_t tpidr_el0, tpidrro_el0, tpidr_el1, cpacr, cntkctl, csselr;
 	uint64_t mdscr, midr, mpidr;
 	uint64_t cntv_ctl, cntv_cval, cntp_ctl, cntp_cval, cntvoff;
+	/* Pointer authentication keys APIA, APIB, APDA, APDB, APGA: [0] = KeyLo,
+	 * [1] = KeyHi (exec-pauth.c). */
+	uint64_t apkey[5][2];
 
 	/* Exclusive monitor (local): physical address and the value read. */
 	uint64_t excl_addr; /* ~0: clear */

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <time.h>
 
+#include "arch/pgwalk.h"
 #include "cpu/internal.h"
 #include "cpu/timer.h"
 
@@ -151,8 +152,19 @@ const dinsn *h_undef(struct a64_cpu *c, const dinsn *d)
 	cpu_undef(c, d);
 }
 
+/* AArch64.BranchAddr: where the top byte is ignored for instruction
+ * addresses, the PC is the target with bits 63:56 copied from bit 55. */
+static uint64_t branch_addr(const struct a64_cpu *c, uint64_t va)
+{
+	if (pgw_effective_tbi(c->tcr, va, true))
+		return (uint64_t)((int64_t)(va << 8) >> 8);
+	return va;
+}
+
 const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
 {
+	if (unlikely((uint64_t)((int64_t)(va << 8) >> 8) != va))
+		va = branch_addr(c, va);
 	if (unlikely(va & 3)) {
 		/* PC alignment fault, taken when the instruction is fetched. */
 		cpu_exception(c, va, (uint32_t)EC_PC_ALIGN << 26 | 1u << 25, va, true);

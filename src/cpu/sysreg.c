@@ -35,6 +35,7 @@ enum sp_id {
 	SP_NZCV, SP_DAIF, SP_FPCR, SP_FPSR, SP_SPSEL, SP_CURRENTEL, SP_SP_EL0, SP_SP_EL1, SP_CNTVCT,
 	SP_CNTPCT, SP_CNTFRQ, SP_CNTV_CTL, SP_CNTV_TVAL, SP_CNTP_CTL, SP_CNTP_TVAL, SP_CTR, SP_DCZID,
 	SP_SCTLR, SP_TTBR, SP_TCR, SP_CCSIDR, SP_PAN, SP_CPACR, SP_ISR,
+	SP_ISAR1, /* ID_AA64ISAR1_EL1: depends on the VM's pointer authentication */
 };
 
 #define F(enc_, name_, field, acc, wm) \
@@ -82,7 +83,7 @@ static const struct sysreg sysregs[] = {
 	K(E(3, 0, 0, 5, 4), "ID_AA64AFR0_EL1", 0, 0),
 	K(E(3, 0, 0, 5, 5), "ID_AA64AFR1_EL1", 0, 0),
 	K(E(3, 0, 0, 6, 0), "ID_AA64ISAR0_EL1", FEAT_ID_AA64ISAR0, 0),
-	K(E(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1", FEAT_ID_AA64ISAR1, 0),
+	S(E(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1", SP_ISAR1, A_RO),
 	K(E(3, 0, 0, 6, 2), "ID_AA64ISAR2_EL1", 0, 0),
 	K(E(3, 0, 0, 7, 0), "ID_AA64MMFR0_EL1", FEAT_ID_AA64MMFR0, 0),
 	K(E(3, 0, 0, 7, 1), "ID_AA64MMFR1_EL1", FEAT_ID_AA64MMFR1, 0),
@@ -137,6 +138,19 @@ static const struct sysreg sysregs[] = {
 	S(E(3, 3, 14, 2, 0), "CNTP_TVAL_EL0", SP_CNTP_TVAL, A_EL0R | A_EL0W),
 	S(E(3, 3, 14, 2, 1), "CNTP_CTL_EL0", SP_CNTP_CTL, A_EL0R | A_EL0W),
 	F(E(3, 3, 14, 2, 2), "CNTP_CVAL_EL0", cntp_cval, A_EL0R | A_EL0W, ~0ull),
+	/* Pointer authentication keys (FEAT_PAuth, exec-pauth.c): EL1 only,
+	 * UNDEFINED from the guest when the VM does not have it (guest_access);
+	 * the VMM reaches them either way, as on HVF. */
+	F(E(3, 0, 2, 1, 0), "APIAKeyLo_EL1", apkey[0][0], 0, ~0ull),
+	F(E(3, 0, 2, 1, 1), "APIAKeyHi_EL1", apkey[0][1], 0, ~0ull),
+	F(E(3, 0, 2, 1, 2), "APIBKeyLo_EL1", apkey[1][0], 0, ~0ull),
+	F(E(3, 0, 2, 1, 3), "APIBKeyHi_EL1", apkey[1][1], 0, ~0ull),
+	F(E(3, 0, 2, 2, 0), "APDAKeyLo_EL1", apkey[2][0], 0, ~0ull),
+	F(E(3, 0, 2, 2, 1), "APDAKeyHi_EL1", apkey[2][1], 0, ~0ull),
+	F(E(3, 0, 2, 2, 2), "APDBKeyLo_EL1", apkey[3][0], 0, ~0ull),
+	F(E(3, 0, 2, 2, 3), "APDBKeyHi_EL1", apkey[3][1], 0, ~0ull),
+	F(E(3, 0, 2, 3, 0), "APGAKeyLo_EL1", apkey[4][0], 0, ~0ull),
+	F(E(3, 0, 2, 3, 1), "APGAKeyHi_EL1", apkey[4][1], 0, ~0ull),
 	/* Debug registers software touches at boot */
 	F(E(2, 0, 0, 2, 2), "MDSCR_EL1", mdscr, 0, 0xffffffffull),
 };
@@ -276,6 +290,7 @@ static uint64_t special_read(struct a64_cpu *c, unsigned id, uint16_t enc)
 	case SP_TTBR: return (enc & 7) ? c->ttbr1 : c->ttbr0;
 	case SP_TCR: return c->tcr;
 	case SP_CCSIDR: return feat_ccsidr(c->csselr);
+	case SP_ISAR1: return FEAT_ID_AA64ISAR1 | (c->vm->pauth ? FEAT_ID_AA64ISAR1_PAUTH : 0);
 	default: return 0;
 	}
 }
@@ -299,7 +314,7 @@ static void special_write(struct a64_cpu *c, unsigned id, uint16_t enc, uint64_t
 	case SP_CNTV_TVAL: c->cntv_cval = timer_cntvct(c) + (uint64_t)(int64_t)(int32_t)v; break;
 	case SP_CNTP_TVAL: c->cntp_cval = timer_cntpct(c) + (uint64_t)(int64_t)(int32_t)v; break;
 	case SP_SCTLR:
-		c->sctlr = (v & SCTLR_WMASK) | SCTLR_RES1;
+		c->sctlr = (v & (SCTLR_WMASK | (c->vm->pauth ? SCTLR_PAUTH_WMASK : 0))) | SCTLR_RES1;
 		tlb_flush_all(c);
 		break;
 	case SP_CPACR: /* FPEN only: no SVE (ZEN), no trace (TTA) */
@@ -310,7 +325,7 @@ static void special_write(struct a64_cpu *c, unsigned id, uint16_t enc, uint64_t
 		if (enc & 7) c->ttbr1 = v; else c->ttbr0 = v;
 		tlb_flush_all(c);
 		break;
-	case SP_TCR: c->tcr = v & FEAT_TCR_MASK; tlb_flush_all(c); break;
+	case SP_TCR: c->tcr = v & (FEAT_TCR_MASK | (c->vm->pauth ? FEAT_TCR_TBID : 0)); tlb_flush_all(c); break;
 	default: break;
 	}
 }
@@ -381,6 +396,8 @@ static bool guest_access(struct a64_cpu *c, const dinsn *d, const struct sysreg 
 		return false;
 	if (enc == E(3, 0, 4, 1, 0) && c->spsel == 0)
 		return false; /* SP_EL0 while using SP_EL0: UNDEFINED */
+	if (enc >= E(3, 0, 2, 1, 0) && enc <= E(3, 0, 2, 3, 7) && !c->vm->pauth)
+		return false; /* pointer authentication keys without FEAT_PAuth */
 	if (r->kind == SR_SPECIAL && (r->value == SP_FPCR || r->value == SP_FPSR))
 		cpu_fp_check(c, d); /* CPACR_EL1.FPEN: EC 0x07 */
 	return true;
@@ -439,7 +456,7 @@ int a64_set_sysreg(struct a64_cpu *c, uint16_t enc, uint64_t v)
 		c->mpidr = v;
 		return 0;
 	}
-	if (r->kind == SR_CONST || enc == E(3, 0, 4, 2, 2))
+	if (r->kind == SR_CONST || enc == E(3, 0, 4, 2, 2) || (r->kind == SR_SPECIAL && r->value == SP_ISAR1))
 		return -EPERM;
 	reg_set(c, r, enc, v);
 	return 0;

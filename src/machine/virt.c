@@ -77,10 +77,54 @@ static void uart_tx(void *opaque, const uint8_t *buf, size_t n)
 	}
 }
 
+/* Every device's interrupt line ends here: SPI n, in whichever GIC the
+ * machine has (the user-space model, or the accelerator's in-kernel one). */
 static void spi_set(void *opaque, unsigned n, bool level)
 {
 	struct vm *vm = opaque;
-	gicv3_set_spi(vm->gic, 32 + n, level);
+	if (vm->kgic)
+		vm->ops->gic_set_spi(vm->avm, 32 + n, level);
+	else if (vm->gic)
+		gicv3_set_spi(vm->gic, 32 + n, level);
+}
+
+/* The GICv3, after the accelerator's VM and before any vCPU: in the
+ * accelerator when asked for (gic=kernel) or available (gic=auto), else the
+ * user-space model on the MMIO bus, its CPU interface reached through the
+ * ICC_* traps (src/vmm/vcpu.c). Same addresses and device tree either way. */
+static int virt_gic(struct vm *vm, const struct vm_opts *o)
+{
+	if (o->gic != VM_GIC_USER) {
+		int r = -ENOTSUP;
+		struct accel_gic_config gc = { 0 };
+		if (vm->ops->gic_create) {
+			gc = (struct accel_gic_config){
+				.num_cpus = vm->ncpus,
+				.dist_base = GICV3_VIRT_DIST_BASE,
+				.redist_base = GICV3_VIRT_REDIST_BASE,
+				.redist_size = GICV3_VIRT_REDIST_REGION_SIZE,
+			};
+			r = vm->ops->gic_create(vm->avm, &gc);
+		}
+		if (!r) {
+			vm->kgic = true;
+			vm->kgic_redist_size = gc.redist_used;
+			return 0;
+		}
+		if (r != -ENOTSUP || o->gic == VM_GIC_KERNEL) {
+			fprintf(stderr, "avmm: gic=kernel: %s\n",
+				!vm->ops->gic_create ? "this accelerator has no in-kernel GIC (use gic=user)"
+				: r == -ENOTSUP ? "not available on this host (use gic=user or gic=auto)"
+						: "the accelerator could not create its GIC");
+			return -1;
+		}
+	}
+	struct gicv3_config gc = { .num_cpus = vm->ncpus, .cpu_irq = vm_cpu_irq, .opaque = vm };
+	if (gicv3_create(&gc, &vm->gic) || gicv3_map(vm->gic, &vm->bus, GICV3_VIRT_DIST_BASE, GICV3_VIRT_REDIST_BASE)) {
+		fprintf(stderr, "avmm: cannot create the GICv3\n");
+		return -1;
+	}
+	return 0;
 }
 
 static const struct mmio_ops uart_ops = { pl011_read, pl011_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
@@ -130,8 +174,10 @@ static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_l
 	fdt_virt_cpus(&b, mpidr, vm->ncpus);
 	fdt_virt_psci(&b, "hvc");
 	fdt_virt_timer(&b);
+	/* An in-kernel GIC has redistributors for every vCPU it supports and
+	 * sets GICR_TYPER.Last only on the final one: describe them all. */
 	fdt_virt_gicv3(&b, GICV3_VIRT_DIST_BASE, GICV3_DIST_SIZE, GICV3_VIRT_REDIST_BASE,
-		       gicv3_redist_region_size(vm->ncpus));
+		       vm->kgic ? vm->kgic_redist_size : gicv3_redist_region_size(vm->ncpus));
 	uint32_t clk = fdt_virt_apb_pclk(&b);
 	const char *uart = pl011_fdt_node(&b, VIRT_UART_BASE, VIRT_UART_SPI, clk);
 	pl031_fdt_node(&b, VIRT_RTC_BASE, VIRT_RTC_SPI, clk);
@@ -216,12 +262,7 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 			vm->boot_pc = bl.kernel_entry;
 	}
 
-	/* Devices. */
-	struct gicv3_config gc = { .num_cpus = vm->ncpus, .cpu_irq = vm_cpu_irq, .opaque = vm };
-	if (gicv3_create(&gc, &vm->gic) || gicv3_map(vm->gic, &vm->bus, GICV3_VIRT_DIST_BASE, GICV3_VIRT_REDIST_BASE)) {
-		fprintf(stderr, "avmm: cannot create the GICv3\n");
-		return -1;
-	}
+	/* Devices (the GIC comes with the accelerator, below). */
 	bool cerr;
 	vm->uart = calloc(1, sizeof(*vm->uart));
 	vm->rtc = calloc(1, sizeof(*vm->rtc));
@@ -245,21 +286,9 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	}
 	vm->mem = (struct mmio_exit_mem){ mem_ram, mem_read, mem_write, mem_present, vm };
 
-	/* The device tree, unless the image is a bare program with no use for it. */
-	void *dtb = NULL;
-	size_t dtb_size = 0;
-	if (build_fdt(vm, o, &bl, &dtb, &dtb_size))
-		return -1;
-	if (loader_place_dtb(&lram, bl.dtb_addr ? bl.dtb_addr : vm->ram_base, dtb, dtb_size, err, sizeof(err))) {
-		free(dtb);
-		fprintf(stderr, "avmm: %s\n", err);
-		return -1;
-	}
-	free(dtb);
-	vm->boot_x0 = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
-
 	/* The accelerator. */
-	struct accel_vm_config vc = { .cntfrq_hz = o->cntfrq_hz };
+	struct accel_vm_config vc = { .cntfrq_hz = o->cntfrq_hz, .pauth = o->pauth, .hvc0_mode = o->hvc0_mode };
+	vc.el2 = o->el2;
 	int r = accel_vm_create(vm->ops, &vc, &vm->avm);
 	if (!r)
 		r = accel_map(vm->avm, vm->ram, vm->ram_base, vm->ram_size,
@@ -271,6 +300,22 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 		fprintf(stderr, "avmm: cannot create the VM with the %s accelerator: %s\n", vm->ops->name, strerror(-r));
 		return -1;
 	}
+	if (virt_gic(vm, o))
+		return -1;
+
+	/* The device tree, unless the image is a bare program with no use for it
+	 * (after the GIC: an in-kernel one decides the redistributor region). */
+	void *dtb = NULL;
+	size_t dtb_size = 0;
+	if (build_fdt(vm, o, &bl, &dtb, &dtb_size))
+		return -1;
+	if (loader_place_dtb(&lram, bl.dtb_addr ? bl.dtb_addr : vm->ram_base, dtb, dtb_size, err, sizeof(err))) {
+		free(dtb);
+		fprintf(stderr, "avmm: %s\n", err);
+		return -1;
+	}
+	free(dtb);
+	vm->boot_x0 = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
 	vm->console_fd = console_open(o->serial, vm, vm->uart, &cerr);
 	if (cerr)
 		return -1;
@@ -279,6 +324,7 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 
 void virt_print_stats(struct vm *vm)
 {
+	fprintf(stderr, "avmm: GIC: %s\n", vm->kgic ? "in the accelerator (in-kernel)" : "user space");
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		fprintf(stderr, "avmm: vCPU %u: %" PRIu64 " exits, %" PRIu64 " WFI sleeps, %" PRIu64 " MMIO (ISV=1), %" PRIu64

@@ -18,7 +18,11 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: avmm [options] -kernel IMAGE | -bios FIRMWARE\n"
 		"\n"
-		"  -M, -machine NAME   machine type: virt (default)\n"
+		"  -M, -machine NAME[,hvc-patch=on|off|watchdog|both]\n"
+		"                      machine type: virt (default); hvc-patch: rewrite the guest's hvc #0 to\n"
+		"                      hvc #1 when a page is first executed (on), or when a vCPU spins after a\n"
+		"                      refused Apple call (watchdog), or both (default off)\n"
+		"  -cpu MODEL[,pauth=on|off]  host (default) or max (pointer authentication on)\n"
 		"  -m SIZE             guest RAM: MiB, or with a suffix M or G (default 512M)\n"
 		"  -smp N              number of vCPUs, 1 to %u (default 1)\n"
 		"  -kernel FILE        arm64 Linux Image (raw or gzip) or a bare-metal program with an Image header\n"
@@ -29,6 +33,13 @@ static void usage(FILE *f)
 		"  -serial DEV         stdio (default), none, or file:PATH\n"
 		"  -nographic          accepted for QEMU compatibility (there is no display)\n"
 		"  -accel NAME         soft, hvf or kvm (default here: %s)\n"
+		"  -accel soft,hvc0=exit|hvf-public|hvf-private  how the soft CPU treats hvc #0 with x0 in\n"
+		"                      0xC1xxxxxx: exit to the VMM, refuse as HVF does (default), or answer as\n"
+		"                      HVF with Apple's private ISA level does\n"
+		"  -accel NAME,gic=user|kernel|auto  the GICv3 in user space (default), in the accelerator\n"
+		"                      (hvf on macOS 15+), or in the accelerator when it has one\n"
+		"  -accel hvf,el2=on   give the guest EL2 (nested virtualization; needs host support)\n"
+		"  -d hvc-patch        log patched pages and print the hvc-patch counters at exit\n"
 		"  -no-reboot          exit when the guest asks for a reset\n"
 		"  -device testdev     map the MMIO test device and print its access log at exit\n"
 		"  --stats             print execution counters at exit\n"
@@ -58,6 +69,82 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* "NAME[,key=value...]": NAME is copied to name[VM_OPT_NAME_MAX]; each
+ * key=value goes to fn, which returns 0 or -1 (it prints why). */
+static int parse_subopts(const char *opt, const char *arg, char *name,
+			 int (*fn)(struct vm_opts *o, const char *opt, const char *key, const char *val),
+			 struct vm_opts *o)
+{
+	size_t n = strcspn(arg, ",");
+	char copy[256];
+	if (n >= VM_OPT_NAME_MAX || strlen(arg) >= sizeof(copy)) {
+		fprintf(stderr, "avmm: %s %s: too long\n", opt, arg);
+		return -1;
+	}
+	memcpy(copy, arg, strlen(arg) + 1);
+	copy[n] = 0;
+	memcpy(name, copy, n + 1);
+	for (char *kv = arg[n] ? copy + n + 1 : NULL, *next; kv; kv = next) {
+		next = strchr(kv, ',');
+		if (next)
+			*next++ = 0;
+		char *eq = strchr(kv, '=');
+		if (!eq) {
+			fprintf(stderr, "avmm: %s %s: expected key=value, got '%s'\n", opt, arg, kv);
+			return -1;
+		}
+		*eq = 0;
+		if (fn(o, opt, kv, eq + 1))
+			return -1;
+	}
+	return 0;
+}
+
+static int machine_opt(struct vm_opts *o, const char *opt, const char *key, const char *val)
+{
+	int m;
+	if (!strcmp(key, "hvc-patch") && (m = hvc_patch_parse_mode(val)) >= 0) {
+		o->hvc_patch = (unsigned)m;
+		return 0;
+	}
+	fprintf(stderr, "avmm: %s: unknown option %s=%s (known: hvc-patch=on|off|watchdog|both)\n", opt, key, val);
+	return -1;
+}
+
+static int accel_opt(struct vm_opts *o, const char *opt, const char *key, const char *val)
+{
+	/* gic=user|kernel|auto (enum vm_gic_mode), el2=on|off: hvf's in-kernel
+	 * GIC and guest EL2 (docs/hvf.md). */
+	static const char *const gics[] = { "user", "kernel", "auto" };
+	for (unsigned i = 0; !strcmp(key, "gic") && i < 3; i++)
+		if (!strcmp(val, gics[i])) {
+			o->gic = (uint8_t)i;
+			return 0;
+		}
+	if (!strcmp(key, "el2") && (!strcmp(val, "on") || !strcmp(val, "off"))) {
+		o->el2 = !strcmp(val, "on");
+		return 0;
+	}
+	static const char *const modes[] = { "exit", "hvf-public", "hvf-private" }; /* enum accel_hvc0_mode */
+	for (unsigned i = 0; !strcmp(key, "hvc0") && i < 3; i++)
+		if (!strcmp(val, modes[i])) {
+			o->hvc0_mode = (uint8_t)i;
+			return 0;
+		}
+	fprintf(stderr, "avmm: %s: unknown option %s=%s (known: hvc0=exit|hvf-public|hvf-private, gic=user|kernel|auto, el2=on|off)\n", opt, key, val);
+	return -1;
+}
+
+static int cpu_opt(struct vm_opts *o, const char *opt, const char *key, const char *val)
+{
+	if (!strcmp(key, "pauth") && (!strcmp(val, "on") || !strcmp(val, "off"))) {
+		o->pauth = !strcmp(val, "on");
+		return 0;
+	}
+	fprintf(stderr, "avmm: %s: unknown option %s=%s (known: pauth=on|off)\n", opt, key, val);
+	return -1;
+}
+
 static int check_file(const char *opt, const char *path)
 {
 	struct stat st;
@@ -74,7 +161,7 @@ static int check_file(const char *opt, const char *path)
 
 static int parse(int argc, char **argv, struct vm_opts *o)
 {
-	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC };
+	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU };
 	static const struct option lo[] = {
 		{ "machine", required_argument, 0, 'M' }, { "kernel", required_argument, 0, 'k' },
 		{ "initrd", required_argument, 0, 'i' },  { "append", required_argument, 0, 'a' },
@@ -83,6 +170,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		{ "smp", required_argument, 0, 'S' },     { "device", required_argument, 0, 'D' },
 		{ "stats", no_argument, 0, O_STATS },     { "no-reboot", no_argument, 0, O_NOREBOOT },
 		{ "nographic", no_argument, 0, O_NOGRAPHIC }, { "help", no_argument, 0, 'h' },
+		{ "cpu", required_argument, 0, O_CPU },   { "d", required_argument, 0, 'g' },
 		{ 0, 0, 0, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -90,18 +178,49 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	o->ram_size = 512ull << 20;
 	o->smp = 1;
 	o->serial = "stdio";
+	/* The soft backend answers `hvc #0` in Apple's 0xC1 range as HVF does on
+	 * every public host (no private ISA level): the VMM never sees them. */
+	o->hvc0_mode = ACCEL_HVC0_HVF_PUBLIC;
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long_only(argc, argv, ":M:m:h", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'M': o->machine = optarg; break;
+		case 'M':
+			if (parse_subopts("-M", optarg, o->machine_name, machine_opt, o))
+				return -1;
+			o->machine = o->machine_name;
+			break;
+		case O_CPU: {
+			char model[VM_OPT_NAME_MAX];
+			if (parse_subopts("-cpu", optarg, model, cpu_opt, o))
+				return -1;
+			if (!strcmp(model, "max")) { /* QEMU's "everything implemented" */
+				if (!strstr(optarg, "pauth="))
+					o->pauth = true;
+			} else if (strcmp(model, "host")) {
+				fprintf(stderr, "avmm: -cpu %s: unknown CPU model (known: host, max)\n", model);
+				return -1;
+			}
+			break;
+		}
+		case 'g':
+			if (strcmp(optarg, "hvc-patch")) {
+				fprintf(stderr, "avmm: -d %s: unknown debug item (known: hvc-patch)\n", optarg);
+				return -1;
+			}
+			o->debug_hvc_patch = true;
+			break;
 		case 'k': o->kernel = optarg; break;
 		case 'i': o->initrd = optarg; break;
 		case 'a': o->append = optarg; break;
 		case 'd': o->dtb = optarg; break;
 		case 'b': o->bios = optarg; break;
 		case 's': o->serial = optarg; break;
-		case 'A': o->accel = optarg; break;
+		case 'A':
+			if (parse_subopts("-accel", optarg, o->accel_name, accel_opt, o))
+				return -1;
+			o->accel = o->accel_name;
+			break;
 		case O_STATS: o->stats = true; break;
 		case O_NOREBOOT: o->no_reboot = true; break;
 		case O_NOGRAPHIC: break;

@@ -15,6 +15,7 @@
 #define PPI_VTIMER 27
 #define SCTLR_RESET 0x30d00800ull /* RES1 bits; MMU and caches off */
 #define CPSR_EL1H_MASKED 0x3c5ull
+#define CPSR_EL2H_MASKED 0x3c9ull /* -accel hvf,el2=on: the guest starts at EL2 */
 
 /* Make the vCPU leave its run (remembered if it is not running). Under
  * vm->lock, so the vCPU's accelerator handle cannot go away meanwhile. */
@@ -135,6 +136,11 @@ static void wfi(struct vcpu *v)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int64_t wait = ns < 0 ? 1000000000 : ns;
+	/* With the in-kernel GIC the VMM does not see interrupts (SGIs from
+	 * other vCPUs above all): if WFI exits at all (unconfirmed on macOS 15;
+	 * the stand-in waits inside the framework), only poll. */
+	if (vm->kgic && wait > 1000000)
+		wait = 1000000;
 	ts.tv_sec += wait / 1000000000;
 	ts.tv_nsec += wait % 1000000000;
 	if (ts.tv_nsec >= 1000000000) {
@@ -144,8 +150,9 @@ static void wfi(struct vcpu *v)
 	pthread_mutex_lock(&vm->lock);
 	/* `wake` records interrupts signalled from now on; the lines already
 	 * up are read after it is cleared, under the lock, so none is lost. */
-	v->wake = false;
-	if (!atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
+	v->wake = v->kicked; /* a VCPU_KICK that came first ends the wait at once */
+	v->kicked = false;
+	if (!v->wake && !atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
 		v->wfi_sleeps++;
 		while (!v->wake && atomic_load(&vm->state) == VM_RUNNING &&
 		       pthread_cond_timedwait(&v->cond, &vm->lock, &ts) != ETIMEDOUT)
@@ -200,16 +207,77 @@ static int psci_affinity_info(void *opaque, uint64_t mpidr)
 	return r;
 }
 
+/* ---- Apple CPU services (vmm/apple-services.h) ---- */
+
+static int svc_set_sysreg(void *ctx, uint16_t enc, uint64_t val)
+{
+	return accel_set_sysreg(((struct vcpu *)ctx)->av, enc, val);
+}
+
+static int svc_vtimer_offset(void *ctx, uint64_t *off)
+{
+	struct accel_vcpu *a = ((struct vcpu *)ctx)->av;
+	return a->ops->get_vtimer_offset(a, off);
+}
+
+/* VCPU_WFK: a WFI that a VCPU_KICK also ends (wfi() consumes `kicked`). */
+static void svc_wait_for_kick(void *ctx, uint64_t ien)
+{
+	(void)ien; /* interrupts end the wait either way; the guest masks them if it must */
+	wfi(ctx);
+}
+
+static int svc_kick(void *ctx, uint64_t mpidr)
+{
+	struct vcpu *v = ctx;
+	struct vcpu *t = vcpu_by_mpidr(v->vm, mpidr);
+	if (!t)
+		return -1;
+	pthread_mutex_lock(&v->vm->lock);
+	t->kicked = true;
+	t->wake = true;
+	pthread_cond_signal(&t->cond);
+	pthread_mutex_unlock(&v->vm->lock);
+	return 0;
+}
+
+/* Returns true if the call was Apple's (answered). `hvc #1` is what the
+ * patcher makes of `hvc #0`; both reach the services. */
+static bool apple_call(struct vcpu *v, uint16_t imm)
+{
+	if (imm > 1)
+		return false;
+	uint64_t x[5];
+	x[0] = getreg(v, ACCEL_REG_X0);
+	uint32_t oen = (uint32_t)x[0] & 0x3f000000u;
+	if (x[0] >> 32 || (oen != 0x01000000u && oen != 0x03000000u)) /* CPU service / OEM only */
+		return false;
+	for (unsigned i = 1; i < 5; i++)
+		x[i] = getreg(v, (enum accel_reg)(ACCEL_REG_X0 + i));
+	const struct apple_svc_env env = { svc_set_sysreg, svc_vtimer_offset, svc_wait_for_kick, svc_kick, v };
+	unsigned m = apple_svc_call(&v->vm->svc, &v->svc, &env, x);
+	for (unsigned i = 0; i < 5; i++)
+		if (m & (1u << i))
+			accel_set_reg(v->av, (enum accel_reg)(ACCEL_REG_X0 + i), x[i]);
+	return m != 0;
+}
+
 /* Returns false when this vCPU must power off. */
 static bool hypercall(struct vcpu *v, bool smc)
 {
 	const struct psci_ops ops = { psci_cpu_on, psci_affinity_info, v->vm };
+	uint16_t imm = (uint16_t)(v->ex->esr & 0xffff);
+	if (!smc && apple_call(v, imm))
+		return true;
+	/* A patched `hvc #0` is an `hvc #1`: same answers (PSCI included). */
+	if (!smc && imm == 1 && v->vm->opts.hvc_patch)
+		imm = 0;
 	uint64_t regs[4];
 	for (unsigned i = 0; i < 4; i++)
 		regs[i] = getreg(v, (enum accel_reg)(ACCEL_REG_X0 + i));
 	if (smc) /* HVF reports SMC with PC at the instruction */
 		advance_pc(v);
-	switch (psci_call(&ops, (uint16_t)(v->ex->esr & 0xffff), regs)) {
+	switch (psci_call(&ops, imm, regs)) {
 	case PSCI_ACT_SUSPEND:
 		wfi(v);
 		/* fall through */
@@ -280,7 +348,10 @@ static bool run_powered(struct vcpu *v)
 	while (atomic_load(&vm->state) == VM_RUNNING) {
 		accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
 		accel_set_pending_interrupt(v->av, ACCEL_FIQ, atomic_load(&v->fiq));
+		atomic_store(&v->in_guest, true);
 		int r = accel_vcpu_run(v->av);
+		atomic_store(&v->in_guest, false);
+		atomic_fetch_add_explicit(&v->run_seq, 1, memory_order_relaxed);
 		if (r) {
 			fprintf(stderr, "avmm: vCPU %u: run failed: %s\n", v->idx, strerror(-r));
 			vm_request(vm, VM_ERROR);
@@ -288,24 +359,44 @@ static bool run_powered(struct vcpu *v)
 		}
 		v->exits++;
 		if (ex->reason == ACCEL_EXIT_VTIMER_ACTIVATED) {
+			if (!vm->gic) {
+				/* The in-kernel GIC takes the vtimer itself: HVF
+				 * documents no such exit then (facts/hvapi.md §2.3). */
+				fatal_exit(v, "vtimer exit although the accelerator's GIC owns the timer");
+				return false;
+			}
 			v->vtimer_irq = true;
 			gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, true);
 			continue;
 		}
-		if (v->vtimer_irq && !vtimer_asserted(v)) {
+		if (v->vtimer_irq && !vtimer_asserted(v) && vm->gic) {
 			v->vtimer_irq = false;
 			gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, false);
 			accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
 			v->av->ops->set_vtimer_mask(v->av, false);
 		}
-		if (ex->reason == ACCEL_EXIT_CANCELED)
+		if (ex->reason == ACCEL_EXIT_CANCELED) {
+			/* A watchdog kick: is the vCPU spinning on a refused call? */
+			if (atomic_exchange(&v->wd_check, false) && hvc_patch_check_spin(&vm->patch, v->av, &vm->mem) < 0) {
+				fatal_exit(v, "hvc-patch watchdog failed");
+				return false;
+			}
 			continue;
+		}
 		if (ex->reason != ACCEL_EXIT_EXCEPTION) {
 			fatal_exit(v, "unexpected exit reason");
 			return false;
 		}
 		switch (ESR_EC(ex->esr)) {
 		case EC_DABT_LOWER:
+			/* A store to a page made executable by hvc-patch. */
+			r = vm->opts.hvc_patch ? hvc_patch_write_fault(&vm->patch, ex, getreg(v, ACCEL_REG_PC)) : 0;
+			if (r < 0) {
+				fatal_exit(v, "hvc-patch write fault not resolved");
+				return false;
+			}
+			if (r)
+				break;
 			r = mmio_exit_handle(&v->dabt, ex);
 			if (r < 0) {
 				fatal_exit(v, "data abort not completed");
@@ -333,6 +424,14 @@ static bool run_powered(struct vcpu *v)
 			advance_pc(v);
 			break;
 		case EC_IABT_LOWER:
+			/* First fetch from a page hvc-patch has not scanned yet. */
+			r = vm->opts.hvc_patch ? hvc_patch_exec_fault(&vm->patch, ex) : 0;
+			if (r < 0) {
+				fatal_exit(v, "hvc-patch exec fault not resolved");
+				return false;
+			}
+			if (r)
+				break;
 			/* Fetch from an address with no RAM: an external abort. */
 			inject_sync(v, (uint32_t)((getreg(v, ACCEL_REG_CPSR) & 0xc) ? EC_IABT_CUR : EC_IABT_LOWER) << 26 |
 					       1u << 25 | 0x10,
@@ -376,7 +475,7 @@ static void *vcpu_thread(void *arg)
 			accel_set_reg(av, (enum accel_reg)(ACCEL_REG_X0 + i), 0);
 		accel_set_reg(av, ACCEL_REG_X0, ctx);
 		accel_set_sysreg(av, SYSREG_SCTLR_EL1, SCTLR_RESET);
-		accel_set_reg(av, ACCEL_REG_CPSR, CPSR_EL1H_MASKED);
+		accel_set_reg(av, ACCEL_REG_CPSR, vm->opts.el2 ? CPSR_EL2H_MASKED : CPSR_EL1H_MASKED);
 		accel_set_reg(av, ACCEL_REG_PC, entry);
 		if (!run_powered(v))
 			break;
@@ -397,8 +496,31 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* Per-boot Apple service state; hvc-patch: RAM without EXEC, the watchdog. */
+static int apple_setup(struct vm *vm)
+{
+	int r = apple_svc_init(&vm->svc);
+	if (r) {
+		fprintf(stderr, "avmm: no random numbers for the Apple service keys: %s\n", strerror(-r));
+		return r;
+	}
+	if (!vm->opts.hvc_patch)
+		return 0;
+	/* hv_vm_protect works on 16 KiB host pages; the soft CPU on 4 KiB. */
+	uint64_t granule = vm->ops == &accel_soft_ops ? 0x1000 : 0x4000;
+	r = hvc_patch_init(&vm->patch, vm->opts.hvc_patch, vm->avm, vm->ram, vm->ram_base, vm->ram_size, granule);
+	vm->patch.debug = vm->opts.debug_hvc_patch;
+	if (!r && (vm->opts.hvc_patch & HVC_PATCH_WATCHDOG))
+		r = hvc_patch_watchdog_start(&vm->patch, vm);
+	if (r)
+		fprintf(stderr, "avmm: hvc-patch: cannot set up: %s\n", strerror(-r));
+	return r;
+}
+
 enum vm_state vm_run(struct vm *vm)
 {
+	if (apple_setup(vm))
+		return VM_ERROR;
 	vm->vcpus[0].power = VCPU_ON_PENDING;
 	vm->vcpus[0].entry = vm->boot_pc;
 	vm->vcpus[0].context = vm->boot_x0;
@@ -422,5 +544,16 @@ enum vm_state vm_run(struct vm *vm)
 			continue;
 		pthread_join(v->thread, NULL);
 	}
+	if (vm->opts.hvc_patch) {
+		hvc_patch_watchdog_stop(&vm->patch);
+		if (vm->opts.stats || vm->opts.debug_hvc_patch)
+			hvc_patch_print_stats(&vm->patch, stderr);
+		hvc_patch_destroy(&vm->patch);
+	}
+	if (vm->opts.stats)
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].svc.calls)
+				fprintf(stderr, "avmm: vCPU %u: %" PRIu64 " Apple service calls, %" PRIu64 " key writes failed\n",
+					i, vm->vcpus[i].svc.calls, vm->vcpus[i].svc.key_errors);
 	return (enum vm_state)atomic_load(&vm->state);
 }

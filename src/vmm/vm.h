@@ -10,9 +10,12 @@
 
 #include "accel/accel.h"
 #include "hw/mmio.h"
+#include "vmm/apple-services.h"
+#include "vmm/hvc-patch.h"
 #include "vmm/mmio-exit.h"
 
 #define VM_MAX_CPUS 8
+#define VM_OPT_NAME_MAX 32
 
 struct vm_opts {
 	const char *machine;  /* "virt" */
@@ -25,7 +28,18 @@ struct vm_opts {
 	bool stats;
 	bool testdev;
 	uint64_t cntfrq_hz;   /* 0: default */
+	uint8_t gic;          /* enum vm_gic_mode (-accel ...,gic=) */
+	bool el2;             /* -accel hvf,el2=on */
+	unsigned hvc_patch;   /* HVC_PATCH_* (-M virt,hvc-patch=...) */
+	bool debug_hvc_patch; /* -d hvc-patch */
+	bool pauth;           /* -cpu max / -cpu ...,pauth=on */
+	uint8_t hvc0_mode;    /* -accel soft,hvc0=...: enum accel_hvc0_mode */
+	char machine_name[VM_OPT_NAME_MAX], accel_name[VM_OPT_NAME_MAX]; /* -M / -accel NAME,... */
 };
+
+/* Where the GICv3 lives: the user-space model (src/hw/gic) or the
+ * accelerator's in-kernel one; auto: in-kernel when the backend has it. */
+enum vm_gic_mode { VM_GIC_USER = 0, VM_GIC_KERNEL, VM_GIC_AUTO };
 
 enum vcpu_power { VCPU_OFF, VCPU_ON_PENDING, VCPU_ON };
 enum vm_state { VM_RUNNING, VM_OFF, VM_RESET, VM_ERROR };
@@ -44,12 +58,18 @@ struct vcpu {
 	enum vcpu_power power;
 	uint64_t entry, context;
 	bool wake;                  /* a reason to leave WFI, under vm->lock */
+	bool kicked;                /* VCPU_KICK pending, under vm->lock */
 	pthread_cond_t cond;        /* WFI and powered-off waits, with vm->lock */
 	/* The interrupt controller's outputs for this CPU (any thread). */
 	_Atomic bool irq, fiq;
 	bool vtimer_irq;            /* vCPU thread only */
 	struct mmio_exit dabt;
 	uint64_t exits, wfi_sleeps;
+	/* Apple CPU services and the hvc-patch watchdog. */
+	struct apple_svc_cpu svc;
+	_Atomic uint32_t run_seq;   /* bumped at every exit (vCPU thread) */
+	_Atomic bool in_guest;      /* inside accel_vcpu_run */
+	_Atomic bool wd_check;      /* the watchdog kicked: look for a spin */
 };
 
 struct vm {
@@ -62,7 +82,9 @@ struct vm {
 	uint64_t flash_size;
 	struct mmio_bus bus;
 	struct mmio_exit_mem mem;
-	struct gicv3 *gic;
+	struct gicv3 *gic;          /* the user-space GIC; NULL with kgic */
+	bool kgic;                  /* the accelerator's in-kernel GIC */
+	uint64_t kgic_redist_size;  /* its redistributor region */
 	struct pl011 *uart;
 	struct pl031 *rtc;
 	struct testdev *testdev;
@@ -75,6 +97,8 @@ struct vm {
 	int console_fd;             /* where the UART's output goes (-1: none) */
 	pthread_cond_t main_cond;   /* vm_run waits on it for the state to change */
 	uint64_t unassigned_logged;
+	struct apple_svc svc;       /* per-boot keys and boot session UUID */
+	struct hvc_patch patch;     /* valid when opts.hvc_patch != 0 */
 };
 
 /* Start the vCPU threads and wait until the guest powers off, resets or

@@ -20,6 +20,12 @@ cases = [
     (["-accel", "nope", "-kernel", guest], 1, "accelerator 'nope' is not available"),
     (["-bios", guest, "-initrd", "/etc/hostname"], 2, "need -kernel"),
     (["-device", "virtio-foo", "-kernel", guest], 2, "unknown device"),
+    (["-M", "virt,hvc-patch=maybe", "-kernel", guest], 2, "unknown option hvc-patch=maybe"),
+    (["-M", "virt,hvc-patch", "-kernel", guest], 2, "expected key=value"),
+    (["-accel", "soft,hvc0=never", "-kernel", guest], 2, "unknown option hvc0=never"),
+    (["-cpu", "cortex-z9", "-kernel", guest], 2, "-cpu cortex-z9: unknown CPU model"),
+    (["-cpu", "max,pauth=maybe", "-kernel", guest], 2, "unknown option pauth=maybe"),
+    (["-d", "everything", "-kernel", guest], 2, "-d everything: unknown debug item"),
 ]
 passed = failed = 0
 for args, want_rc, want_msg in cases:

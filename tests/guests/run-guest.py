@@ -26,8 +26,21 @@ def main():
     ap.add_argument("--qemu", help="qemu-system-aarch64; omit for avmm-only tests")
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--avmm-arg", action="append", default=[])
+    ap.add_argument("--expect-hang", metavar="LINE",
+                    help="the guest must hang (killed after 5 s) with LINE as its last output")
     ap.add_argument("image")
     a = ap.parse_args()
+
+    if a.expect_hang:
+        rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg, 5)
+        sys.stdout.write(out)
+        last = out.strip().splitlines()[-1:]
+        if rc is not None or last != [a.expect_hang] or "FAIL" in out:
+            print("expected a hang after %r; got exit status %s, last line %r; stderr:\n%s"
+                  % (a.expect_hang, rc, last, err))
+            return 1
+        print("hung as expected (%s)" % err)
+        return 0
 
     rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg, a.timeout)
     sys.stdout.write(out)

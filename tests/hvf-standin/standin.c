@@ -20,15 +20,24 @@
  *     run returns CANCELED at once.
  * Where the stand-in cannot model the framework it says so with an error
  * rather than pretending (HV_UNSUPPORTED: EL2, debug/PAC-key registers,
- * ID register values other than the soft CPU's). See docs/hvf.md. */
+ * ID register values other than the soft CPU's). See docs/hvf.md.
+ *
+ * The in-kernel GIC (hv_gic_*, macOS 15) is in standin-gic.c.inc: avmm's
+ * own GICv3 model run inside hv_vcpu_run, so its MMIO, ICC_* accesses,
+ * WFI and the vtimer never reach the caller. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <Hypervisor/Hypervisor.h>
 
+#include "arch/dabt.h"
 #include "cpu/cpu.h"
+#include "hw/gic/gicv2m.h"
+#include "hw/gic/gicv3.h"
 
 #define STANDIN_PAGE 0x4000ull /* Apple Silicon host page: 16 KiB */
 #define STANDIN_MAX_VCPUS 64u
@@ -44,7 +53,7 @@ struct hv_vm_config_s {
 struct hv_vcpu_config_s {
 	unsigned kind;
 };
-enum { OBJ_VM_CONFIG = 0x564d4346, OBJ_VCPU_CONFIG = 0x56435046 };
+enum { OBJ_VM_CONFIG = 0x564d4346, OBJ_VCPU_CONFIG = 0x56435046, OBJ_GIC_CONFIG = 0x47434346, OBJ_GIC_STATE = 0x47535446 };
 
 struct standin_vcpu {
 	struct a64_cpu *cpu;
@@ -53,6 +62,11 @@ struct standin_vcpu {
 	struct accel_exit scratch; /* the soft CPU's exit record */
 	bool pending[2];           /* IRQ, FIQ as last set */
 	bool trap_debug;
+	/* With an hv_gic: */
+	_Atomic bool cancel;       /* hv_vcpus_exit asked for a CANCELED exit */
+	int gic_cpu;               /* GIC CPU interface bound at the first run; -1 */
+	bool vtimer_ppi;           /* PPI 27 raised for the vtimer */
+	pthread_cond_t wfi_cond;   /* WFI inside the framework, with g_irq_lock */
 };
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +75,16 @@ static uint32_t g_ipa_bits;
 static unsigned g_nvcpus;
 static struct a64_cpu *g_clock; /* a hidden vCPU to read the VM's counter */
 static struct standin_vcpu *g_vcpus[STANDIN_MAX_VCPUS];
+static unsigned g_running; /* vCPUs inside hv_vcpu_run */
+
+/* standin-gic.c.inc */
+struct standin_gic;
+static struct standin_gic *g_gic; /* created and destroyed under g_lock */
+static pthread_mutex_t g_irq_lock = PTHREAD_MUTEX_INITIALIZER;
+static void gic_vm_destroy(void);
+static hv_return_t gic_run(struct standin_vcpu *v);
+static void gic_vcpu_gone(struct standin_vcpu *v);
+static void gic_wake(struct standin_vcpu *v);
 
 /* ---- Objects -------------------------------------------------------------- */
 
@@ -69,7 +93,7 @@ void os_release(void *object)
 	if (!object)
 		return;
 	unsigned *kind = object;
-	if (*kind == OBJ_VM_CONFIG || *kind == OBJ_VCPU_CONFIG) {
+	if (*kind == OBJ_VM_CONFIG || *kind == OBJ_VCPU_CONFIG || *kind == OBJ_GIC_CONFIG || *kind == OBJ_GIC_STATE) {
 		*kind = 0;
 		free(object);
 	}
@@ -226,6 +250,7 @@ hv_return_t hv_vm_destroy(void)
 	else if (g_nvcpus)
 		r = HV_BUSY; /* destroy the vCPUs first */
 	else {
+		gic_vm_destroy();
 		a64_cpu_free(g_clock);
 		g_clock = NULL;
 		a64_vm_free(g_vm);
@@ -339,6 +364,12 @@ hv_return_t hv_vcpu_create(hv_vcpu_t *vcpu, hv_vcpu_exit_t **exit, hv_vcpu_confi
 	}
 	if (r == HV_SUCCESS) {
 		v->owner = pthread_self();
+		v->gic_cpu = -1;
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&v->wfi_cond, &ca);
+		pthread_condattr_destroy(&ca);
 		g_vcpus[id] = v;
 		g_nvcpus++;
 	}
@@ -361,6 +392,8 @@ hv_return_t hv_vcpu_destroy(hv_vcpu_t id)
 	g_vcpus[id] = NULL;
 	g_nvcpus--;
 	pthread_mutex_unlock(&g_lock);
+	gic_vcpu_gone(v);
+	pthread_cond_destroy(&v->wfi_cond);
 	a64_cpu_free(v->cpu);
 	free(v);
 	return HV_SUCCESS;
@@ -502,7 +535,22 @@ hv_return_t hv_vcpu_run(hv_vcpu_t id)
 	struct standin_vcpu *v = own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
-	a64_cpu_run(v->cpu, &v->scratch);
+	pthread_mutex_lock(&g_lock);
+	struct standin_gic *gic = g_gic;
+	g_running++;
+	pthread_mutex_unlock(&g_lock);
+	hv_return_t r = HV_SUCCESS;
+	if (gic)
+		r = gic_run(v); /* exits the GIC handles never come back here */
+	else
+		a64_cpu_run(v->cpu, &v->scratch);
+	pthread_mutex_lock(&g_lock);
+	g_running--;
+	pthread_mutex_unlock(&g_lock);
+	if (r != HV_SUCCESS)
+		return r;
+	if (v->scratch.reason == ACCEL_EXIT_CANCELED)
+		atomic_store(&v->cancel, false); /* this exit is the one asked for */
 	/* The framework consumes the pending lines on every run. */
 	v->pending[0] = v->pending[1] = false;
 	a64_set_irq_line(v->cpu, ACCEL_IRQ, false);
@@ -533,8 +581,12 @@ hv_return_t hv_vcpus_exit(hv_vcpu_t *vcpus, uint32_t count)
 		if (vcpus[i] >= STANDIN_MAX_VCPUS || !g_vcpus[vcpus[i]])
 			r = HV_BAD_ARGUMENT;
 	if (r == HV_SUCCESS)
-		for (uint32_t i = 0; i < count; i++)
-			a64_cpu_kick(g_vcpus[vcpus[i]]->cpu);
+		for (uint32_t i = 0; i < count; i++) {
+			struct standin_vcpu *v = g_vcpus[vcpus[i]];
+			atomic_store(&v->cancel, true);
+			a64_cpu_kick(v->cpu);
+			gic_wake(v); /* a WFI waiting inside the framework */
+		}
 	pthread_mutex_unlock(&g_lock);
 	return r;
 }
@@ -599,3 +651,7 @@ uint64_t hv_standin_host_cntfrq(void)
 {
 	return clock_read(0xdf00 /* CNTFRQ_EL0 */, 24000000);
 }
+
+/* The in-kernel GIC: a separate file (included, so the library's source
+ * list in src/meson.build stays as it is). */
+#include "standin-gic.c.inc"

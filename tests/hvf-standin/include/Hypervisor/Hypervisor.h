@@ -4,7 +4,7 @@
  * project's research notes (facts/hvapi.md §1), not copied from Apple's SDK.
  * It declares the part of the API the stand-in implements (see
  * tests/hvf-standin/standin.c and docs/hvf.md); the real header has more
- * (hv_gic_*, SME, hv_vm_allocate, ...).
+ * (SME, hv_vm_allocate, ...).
  *
  * Nothing here is used on macOS: there the real framework header is found. */
 #ifndef AVMM_HVF_STANDIN_HYPERVISOR_H
@@ -121,6 +121,8 @@ enum {
 	HV_SYS_REG_MPIDR_EL1 = 0xc005,
 	HV_SYS_REG_ID_AA64PFR0_EL1 = 0xc020,
 	HV_SYS_REG_ID_AA64PFR1_EL1 = 0xc021,
+	HV_SYS_REG_ID_AA64ZFR0_EL1 = 0xc024,  /* 15.2; not in the stand-in's API */
+	HV_SYS_REG_ID_AA64SMFR0_EL1 = 0xc025, /* 15.2; not in the stand-in's API */
 	HV_SYS_REG_ID_AA64DFR0_EL1 = 0xc028,
 	HV_SYS_REG_ID_AA64DFR1_EL1 = 0xc029,
 	HV_SYS_REG_ID_AA64ISAR0_EL1 = 0xc030,
@@ -203,6 +205,159 @@ hv_return_t hv_vcpu_get_vtimer_mask(hv_vcpu_t vcpu, bool *vtimer_is_masked);
 hv_return_t hv_vcpu_set_vtimer_mask(hv_vcpu_t vcpu, bool vtimer_is_masked);
 hv_return_t hv_vcpu_get_vtimer_offset(hv_vcpu_t vcpu, uint64_t *vtimer_offset);
 hv_return_t hv_vcpu_set_vtimer_offset(hv_vcpu_t vcpu, uint64_t vtimer_offset);
+
+/* ---- In-kernel GICv3: hv_gic_* (macOS 15.0, facts/hvapi.md §1.7) ----------
+ * Names and values from the notes (which took them from the SDK's hv_gic.h
+ * and Apple's documentation). Unconfirmed here: the underlying integer
+ * widths of the register enums (uint32_t for the MMIO offsets, uint16_t for
+ * the sysreg encodings and hv_gic_intid_t are this header's choice, taken
+ * from public bindings), and every register family member other than the
+ * first (IPRIORITYRn = IPRIORITYR0 + 4n and so on: Apple documents that any
+ * GICv3 register offset may be passed, not only the named ones). */
+typedef struct hv_gic_config_s *hv_gic_config_t;
+typedef struct hv_gic_state_s *hv_gic_state_t;
+
+/* The fixed PPIs a guest's DT / ACPI tables must name (INTIDs). */
+typedef uint16_t hv_gic_intid_t;
+enum {
+	HV_GIC_INT_PERFORMANCE_MONITOR = 23,
+	HV_GIC_INT_MAINTENANCE = 25,       /* EL2 guests */
+	HV_GIC_INT_EL2_PHYSICAL_TIMER = 26, /* EL2 guests */
+	HV_GIC_INT_EL1_VIRTUAL_TIMER = 27,
+	HV_GIC_INT_EL1_PHYSICAL_TIMER = 30,
+};
+
+/* Distributor registers: the GICD offsets of the GICv3 specification. */
+typedef uint32_t hv_gic_distributor_reg_t;
+enum {
+	HV_GIC_DISTRIBUTOR_REG_GICD_CTLR = 0x0000,
+	HV_GIC_DISTRIBUTOR_REG_GICD_TYPER = 0x0004,
+	HV_GIC_DISTRIBUTOR_REG_GICD_IGROUPR0 = 0x0080,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ISENABLER0 = 0x0100,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ICENABLER0 = 0x0180,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ISPENDR0 = 0x0200,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ICPENDR0 = 0x0280,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ISACTIVER0 = 0x0300,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ICACTIVER0 = 0x0380,
+	HV_GIC_DISTRIBUTOR_REG_GICD_IPRIORITYR0 = 0x0400,
+	HV_GIC_DISTRIBUTOR_REG_GICD_ICFGR0 = 0x0c00,
+	HV_GIC_DISTRIBUTOR_REG_GICD_IROUTER32 = 0x6100,
+	HV_GIC_DISTRIBUTOR_REG_GICD_PIDR2 = 0xffe8,
+};
+
+/* Redistributor registers: offsets from RD_base; the SGI frame at +64 KiB. */
+typedef uint32_t hv_gic_redistributor_reg_t;
+enum {
+	HV_GIC_REDISTRIBUTOR_REG_GICR_TYPER = 0x0008,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_PIDR2 = 0xffe8,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_IGROUPR0 = 0x10080,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ISENABLER0 = 0x10100,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ICENABLER0 = 0x10180,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ISPENDR0 = 0x10200,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ICPENDR0 = 0x10280,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ISACTIVER0 = 0x10300,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ICACTIVER0 = 0x10380,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_IPRIORITYR0 = 0x10400,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ICFGR0 = 0x10c00,
+	HV_GIC_REDISTRIBUTOR_REG_GICR_ICFGR1 = 0x10c04,
+};
+
+/* CPU interface registers: sysreg encodings (op0<<14 | op1<<11 | ...). */
+typedef uint16_t hv_gic_icc_reg_t;
+enum {
+	HV_GIC_ICC_REG_PMR_EL1 = 0xc230,
+	HV_GIC_ICC_REG_BPR0_EL1 = 0xc643,
+	HV_GIC_ICC_REG_AP0R0_EL1 = 0xc644,
+	HV_GIC_ICC_REG_AP1R0_EL1 = 0xc648,
+	HV_GIC_ICC_REG_RPR_EL1 = 0xc65b,
+	HV_GIC_ICC_REG_BPR1_EL1 = 0xc663,
+	HV_GIC_ICC_REG_CTLR_EL1 = 0xc664,
+	HV_GIC_ICC_REG_SRE_EL1 = 0xc665,
+	HV_GIC_ICC_REG_IGRPEN0_EL1 = 0xc666,
+	HV_GIC_ICC_REG_IGRPEN1_EL1 = 0xc667,
+	HV_GIC_ICC_REG_SRE_EL2 = 0xe64d,
+};
+
+/* Hypervisor control (ICH_*) and virtual CPU interface (ICV_*) registers:
+ * EL2-enabled VMs only. */
+typedef uint16_t hv_gic_ich_reg_t;
+enum {
+	HV_GIC_ICH_REG_AP0R0_EL2 = 0xe640,
+	HV_GIC_ICH_REG_AP1R0_EL2 = 0xe648,
+	HV_GIC_ICH_REG_HCR_EL2 = 0xe658,
+	HV_GIC_ICH_REG_VTR_EL2 = 0xe659,
+	HV_GIC_ICH_REG_MISR_EL2 = 0xe65a,
+	HV_GIC_ICH_REG_EISR_EL2 = 0xe65b,
+	HV_GIC_ICH_REG_ELRSR_EL2 = 0xe65d,
+	HV_GIC_ICH_REG_VMCR_EL2 = 0xe65f,
+	HV_GIC_ICH_REG_LR0_EL2 = 0xe660, /* ..LR15_EL2 = 0xe66f */
+};
+typedef uint16_t hv_gic_icv_reg_t;
+enum {
+	HV_GIC_ICV_REG_PMR_EL1 = 0xc230,
+	HV_GIC_ICV_REG_BPR0_EL1 = 0xc643,
+	HV_GIC_ICV_REG_AP0R0_EL1 = 0xc644,
+	HV_GIC_ICV_REG_AP1R0_EL1 = 0xc648,
+	HV_GIC_ICV_REG_RPR_EL1 = 0xc65b,
+	HV_GIC_ICV_REG_BPR1_EL1 = 0xc663,
+	HV_GIC_ICV_REG_CTLR_EL1 = 0xc664,
+	HV_GIC_ICV_REG_SRE_EL1 = 0xc665,
+	HV_GIC_ICV_REG_IGRPEN0_EL1 = 0xc666,
+	HV_GIC_ICV_REG_IGRPEN1_EL1 = 0xc667,
+};
+
+/* The MSI frame (GICv2m-style: an MSI is a write of an SPI INTID). */
+typedef uint32_t hv_gic_msi_reg_t;
+enum {
+	HV_GIC_REG_GICM_TYPER = 0x0008,
+	HV_GIC_REG_GICM_SET_SPI_NSR = 0x0040,
+};
+
+/* After hv_vm_create; hv_gic_create before any hv_vcpu_create. */
+hv_gic_config_t hv_gic_config_create(void);
+hv_return_t hv_gic_config_set_distributor_base(hv_gic_config_t config, hv_ipa_t distributor_base_address);
+hv_return_t hv_gic_config_set_redistributor_base(hv_gic_config_t config, hv_ipa_t redistributor_base_address);
+hv_return_t hv_gic_config_set_msi_region_base(hv_gic_config_t config, hv_ipa_t msi_region_base_address);
+hv_return_t hv_gic_config_set_msi_interrupt_range(hv_gic_config_t config, uint32_t msi_intid_base,
+						  uint32_t msi_intid_count);
+hv_return_t hv_gic_create(hv_gic_config_t gic_config);
+hv_return_t hv_gic_reset(void);
+
+hv_return_t hv_gic_set_spi(uint32_t intid, bool level);
+hv_return_t hv_gic_send_msi(hv_ipa_t address, uint32_t intid);
+
+hv_return_t hv_gic_get_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t *value);
+hv_return_t hv_gic_set_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t value);
+hv_return_t hv_gic_get_redistributor_base(hv_vcpu_t vcpu, hv_ipa_t *redistributor_base_address);
+/* Owning thread only: */
+hv_return_t hv_gic_get_redistributor_reg(hv_vcpu_t vcpu, hv_gic_redistributor_reg_t reg, uint64_t *value);
+hv_return_t hv_gic_set_redistributor_reg(hv_vcpu_t vcpu, hv_gic_redistributor_reg_t reg, uint64_t value);
+hv_return_t hv_gic_get_icc_reg(hv_vcpu_t vcpu, hv_gic_icc_reg_t reg, uint64_t *value);
+hv_return_t hv_gic_set_icc_reg(hv_vcpu_t vcpu, hv_gic_icc_reg_t reg, uint64_t value);
+hv_return_t hv_gic_get_ich_reg(hv_vcpu_t vcpu, hv_gic_ich_reg_t reg, uint64_t *value);
+hv_return_t hv_gic_set_ich_reg(hv_vcpu_t vcpu, hv_gic_ich_reg_t reg, uint64_t value);
+hv_return_t hv_gic_get_icv_reg(hv_vcpu_t vcpu, hv_gic_icv_reg_t reg, uint64_t *value);
+hv_return_t hv_gic_set_icv_reg(hv_vcpu_t vcpu, hv_gic_icv_reg_t reg, uint64_t value);
+hv_return_t hv_gic_get_msi_reg(hv_gic_msi_reg_t reg, uint64_t *value);
+hv_return_t hv_gic_set_msi_reg(hv_gic_msi_reg_t reg, uint64_t value);
+
+/* Whole-GIC state (distributor, redistributors, MSI; not the ICC/ICH
+ * registers): VM stopped. Opaque format. */
+hv_gic_state_t hv_gic_state_create(void);
+hv_return_t hv_gic_state_get_size(hv_gic_state_t state, size_t *size);
+hv_return_t hv_gic_state_get_data(hv_gic_state_t state, void *state_data);
+hv_return_t hv_gic_set_state(const void *gic_state_data, size_t gic_state_size);
+
+/* Geometry. */
+hv_return_t hv_gic_get_distributor_size(size_t *distributor_size);
+hv_return_t hv_gic_get_distributor_base_alignment(size_t *distributor_base_alignment);
+hv_return_t hv_gic_get_redistributor_region_size(size_t *redistributor_region_size);
+hv_return_t hv_gic_get_redistributor_size(size_t *redistributor_size);
+hv_return_t hv_gic_get_redistributor_base_alignment(size_t *redistributor_base_alignment);
+hv_return_t hv_gic_get_msi_region_size(size_t *msi_region_size);
+hv_return_t hv_gic_get_msi_region_base_alignment(size_t *msi_region_base_alignment);
+hv_return_t hv_gic_get_spi_interrupt_range(uint32_t *spi_intid_base, uint32_t *spi_intid_count);
+hv_return_t hv_gic_get_intid(hv_gic_intid_t interrupt, uint32_t *intid);
 
 /* ---- Stand-in only (not Apple API) ---------------------------------------
  * The host counter the vtimer offset is relative to (mach_absolute_time() on
