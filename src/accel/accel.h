@@ -126,6 +126,9 @@ struct accel_ops {
 	int (*gic_create)(struct accel_vm *vm, struct accel_gic_config *cfg);
 	int (*gic_set_spi)(struct accel_vm *vm, unsigned intid, bool level);
 	int (*gic_send_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data);
+	/* Any thread: the VMM wrote instructions into guest RAM through its
+	 * mapping (host, size bytes); vCPUs fetch the new ones from now on. */
+	void (*code_written)(struct accel_vm *vm, void *host, size_t size);
 };
 
 /* Every VM and vCPU handle starts with its ops pointer. */
@@ -145,6 +148,10 @@ static inline int accel_vm_create(const struct accel_ops *ops, const struct acce
 	return ops->vm_create(cfg, out);
 }
 static inline void accel_vm_destroy(struct accel_vm *vm) { vm->ops->vm_destroy(vm); }
+static inline void accel_code_written(struct accel_vm *vm, void *host, size_t size)
+{
+	vm->ops->code_written(vm, host, size);
+}
 static inline int accel_map(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags)
 {
 	return vm->ops->map(vm, host, ipa, size, flags);

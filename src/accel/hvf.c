@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include <Hypervisor/Hypervisor.h>
+#include <libkern/OSCacheControl.h>
 #if defined(__APPLE__) && !defined(HV_STANDIN)
 #include <Availability.h>
 #include <mach/kern_return.h>
@@ -726,6 +727,14 @@ static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
 }
 #endif
 
+/* Guest RAM is the VMM's memory: instructions the VMM wrote reach the
+ * vCPUs once the host's instruction cache has forgotten the range. */
+static void hvf_code_written(struct accel_vm *v, void *host, size_t size)
+{
+	(void)v;
+	sys_icache_invalidate(host, size);
+}
+
 const struct accel_ops accel_hvf_ops = {
 	.name = "hvf",
 	.vm_create = hvf_vm_create,
@@ -752,4 +761,5 @@ const struct accel_ops accel_hvf_ops = {
 	.gic_create = hvf_gic_create,
 	.gic_set_spi = hvf_gic_set_spi,
 	.gic_send_msi = hvf_gic_send_msi,
+	.code_written = hvf_code_written,
 };

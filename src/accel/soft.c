@@ -9,7 +9,7 @@
 #include "accel/accel.h"
 #include "cpu/cpu.h"
 #include "cpu/internal.h"
-#include "vmm/apple-services.h"
+#include "arch/apple-services.h"
 
 struct soft_vm {
 	struct accel_vm base;
@@ -242,6 +242,11 @@ static int soft_vcpus_exit(struct accel_vcpu *const *vcpus, unsigned count)
 	return 0;
 }
 
+static void soft_code_written(struct accel_vm *v, void *host, size_t size)
+{
+	a64_vm_code_written(SVM(v)->vm, host, size);
+}
+
 const struct accel_ops accel_soft_ops = {
 	.name = "soft",
 	.vm_create = soft_vm_create,
@@ -265,17 +270,11 @@ const struct accel_ops accel_soft_ops = {
 	.set_vtimer_offset = soft_set_vtimer_offset,
 	.set_trap_debug_exceptions = soft_set_trap_debug,
 	.vcpus_exit = soft_vcpus_exit,
+	.code_written = soft_code_written,
 };
 
 /* The VMM wrote instructions into guest RAM (hvc-patch): drop what any vCPU
  * decoded from those pages, as IC IVAU would (the host I-cache's role). */
-void soft_code_written(struct accel_vm *v, uint64_t ipa, uint64_t size);
-void soft_code_written(struct accel_vm *v, uint64_t ipa, uint64_t size)
-{
-	for (uint64_t a = ipa & ~0xfffull; a < ipa + size; a += 0x1000)
-		code_invalidate_pa(SVM(v)->vm, a);
-}
-
 /* Soft-CPU counters, for --stats. */
 void soft_print_stats(struct accel_vcpu *v, FILE *f);
 void soft_print_stats(struct accel_vcpu *v, FILE *f)

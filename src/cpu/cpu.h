@@ -22,6 +22,9 @@ void a64_vm_free(struct a64_vm *vm);
 int a64_vm_map(struct a64_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags);
 int a64_vm_unmap(struct a64_vm *vm, uint64_t ipa, uint64_t size);
 int a64_vm_protect(struct a64_vm *vm, uint64_t ipa, uint64_t size, unsigned flags);
+/* Something other than a vCPU wrote instructions into mapped RAM (host
+ * address range): decoded copies of those pages are dropped. */
+void a64_vm_code_written(struct a64_vm *vm, const void *host, size_t size);
 
 struct a64_cpu *a64_cpu_new(struct a64_vm *vm);
 void a64_cpu_free(struct a64_cpu *c);

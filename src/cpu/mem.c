@@ -129,6 +129,20 @@ void code_invalidate_pa(struct a64_vm *vm, uint64_t pa)
 	atomic_store(&r->code[pg], 0);
 }
 
+void a64_vm_code_written(struct a64_vm *vm, const void *host, size_t size)
+{
+	const uint8_t *p = host;
+	for (unsigned i = 0; i < vm->nregions; i++) {
+		const struct a64_region *r = &vm->regions[i];
+		if (p + size <= r->host || p >= r->host + r->size)
+			continue;
+		uint64_t lo = p > r->host ? (uint64_t)(p - r->host) : 0;
+		uint64_t hi = p + size < r->host + r->size ? (uint64_t)(p + size - r->host) : r->size;
+		for (uint64_t off = lo & ~0xfffull; off < hi; off += 0x1000)
+			code_invalidate_pa(vm, r->ipa + off);
+	}
+}
+
 /* ---- TLB ------------------------------------------------------------------ */
 
 void tlb_flush_all(struct a64_cpu *c)

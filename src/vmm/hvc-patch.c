@@ -6,9 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__APPLE__)
-#include <libkern/OSCacheControl.h>
-#endif
 
 #include "arch/pgwalk.h"
 #include "vmm/hvc-patch.h"
@@ -18,10 +15,6 @@
 #define WD_QUIET_TICKS 3     /* ... and kicks a vCPU quiet for 3 looks */
 #define RW (ACCEL_MEM_READ | ACCEL_MEM_WRITE)
 #define RX (ACCEL_MEM_READ | ACCEL_MEM_EXEC)
-
-/* The soft backend's decoded-instruction cache must learn about code the
- * VMM wrote (src/accel/soft.c); on macOS the host's I-cache must. */
-void soft_code_written(struct accel_vm *v, uint64_t ipa, uint64_t size);
 
 int hvc_patch_parse_mode(const char *s)
 {
@@ -110,11 +103,7 @@ static void patch_granule(struct hvc_patch *p, uint64_t g)
 		p->scan_ns_max = dt;
 	if (hits) {
 		uint64_t ipa = p->ram_base + g * p->granule;
-		if (p->avm->ops == &accel_soft_ops)
-			soft_code_written(p->avm, ipa, p->granule);
-#if defined(__APPLE__)
-		sys_icache_invalidate(w, p->granule);
-#endif
+		accel_code_written(p->avm, w, p->granule);
 		if (p->debug)
 			fprintf(stderr, "avmm: hvc-patch: %zu site(s) in page 0x%" PRIx64 "\n", hits, ipa);
 	}

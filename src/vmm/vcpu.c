@@ -207,7 +207,7 @@ static int psci_affinity_info(void *opaque, uint64_t mpidr)
 	return r;
 }
 
-/* ---- Apple CPU services (vmm/apple-services.h) ---- */
+/* ---- Apple CPU services (arch/apple-services.h) ---- */
 
 static int svc_set_sysreg(void *ctx, uint16_t enc, uint64_t val)
 {

@@ -10,7 +10,7 @@
 
 #include "accel/accel.h"
 #include "hw/mmio.h"
-#include "vmm/apple-services.h"
+#include "arch/apple-services.h"
 #include "vmm/hvc-patch.h"
 #include "vmm/mmio-exit.h"
 

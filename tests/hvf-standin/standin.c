@@ -22,7 +22,7 @@
  * rather than pretending (HV_UNSUPPORTED: EL2, debug/PAC-key registers,
  * ID register values other than the soft CPU's). See docs/hvf.md.
  *
- * The in-kernel GIC (hv_gic_*, macOS 15) is in standin-gic.c.inc: avmm's
+ * The in-kernel GIC (hv_gic_*, macOS 15) is in standin-gic.c: avmm's
  * own GICv3 model run inside hv_vcpu_run, so its MMIO, ICC_* accesses,
  * WFI and the vtimer never reach the caller. */
 #include <errno.h>
@@ -33,58 +33,24 @@
 #include <time.h>
 
 #include <Hypervisor/Hypervisor.h>
+#include <libkern/OSCacheControl.h>
 
 #include "arch/dabt.h"
 #include "cpu/cpu.h"
 #include "hw/gic/gicv2m.h"
 #include "hw/gic/gicv3.h"
 
-#define STANDIN_PAGE 0x4000ull /* Apple Silicon host page: 16 KiB */
-#define STANDIN_MAX_VCPUS 64u
-#define STANDIN_DEFAULT_IPA 36u
-#define STANDIN_MAX_IPA 40u
-#define STANDIN_MIN_IPA 32u
+#include "standin.h"
 
-struct hv_vm_config_s {
-	unsigned kind; /* must be first: os_release looks at it */
-	uint32_t ipa_bits;
-	bool el2;
-};
-struct hv_vcpu_config_s {
-	unsigned kind;
-};
-enum { OBJ_VM_CONFIG = 0x564d4346, OBJ_VCPU_CONFIG = 0x56435046, OBJ_GIC_CONFIG = 0x47434346, OBJ_GIC_STATE = 0x47535446 };
-
-struct standin_vcpu {
-	struct a64_cpu *cpu;
-	pthread_t owner;
-	hv_vcpu_exit_t exit;      /* handed out by hv_vcpu_create */
-	struct accel_exit scratch; /* the soft CPU's exit record */
-	bool pending[2];           /* IRQ, FIQ as last set */
-	bool trap_debug;
-	/* With an hv_gic: */
-	_Atomic bool cancel;       /* hv_vcpus_exit asked for a CANCELED exit */
-	int gic_cpu;               /* GIC CPU interface bound at the first run; -1 */
-	bool vtimer_ppi;           /* PPI 27 raised for the vtimer */
-	pthread_cond_t wfi_cond;   /* WFI inside the framework, with g_irq_lock */
-};
-
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct a64_vm *g_vm;
-static uint32_t g_ipa_bits;
-static unsigned g_nvcpus;
-static struct a64_cpu *g_clock; /* a hidden vCPU to read the VM's counter */
-static struct standin_vcpu *g_vcpus[STANDIN_MAX_VCPUS];
-static unsigned g_running; /* vCPUs inside hv_vcpu_run */
-
-/* standin-gic.c.inc */
-struct standin_gic;
-static struct standin_gic *g_gic; /* created and destroyed under g_lock */
-static pthread_mutex_t g_irq_lock = PTHREAD_MUTEX_INITIALIZER;
-static void gic_vm_destroy(void);
-static hv_return_t gic_run(struct standin_vcpu *v);
-static void gic_vcpu_gone(struct standin_vcpu *v);
-static void gic_wake(struct standin_vcpu *v);
+pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+struct a64_vm *g_vm;
+uint32_t g_ipa_bits;
+unsigned g_nvcpus;
+struct a64_cpu *g_clock;
+struct standin_vcpu *g_vcpus[STANDIN_MAX_VCPUS];
+unsigned g_running;
+struct standin_gic *g_gic;
+pthread_mutex_t g_irq_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- Objects -------------------------------------------------------------- */
 
@@ -327,10 +293,20 @@ hv_return_t hv_vm_protect(hv_ipa_t ipa, size_t size, hv_memory_flags_t flags)
 	return r;
 }
 
+/* libkern's call, here because only the framework's VM knows the soft
+ * CPU's decoded code. */
+void sys_icache_invalidate(void *start, size_t len)
+{
+	pthread_mutex_lock(&g_lock);
+	if (g_vm)
+		a64_vm_code_written(g_vm, start, len);
+	pthread_mutex_unlock(&g_lock);
+}
+
 /* ---- vCPUs ------------------------------------------------------------------- */
 
 /* The vCPU, if the handle is live and the caller is its owning thread. */
-static struct standin_vcpu *own(hv_vcpu_t id)
+struct standin_vcpu *standin_own(hv_vcpu_t id)
 {
 	if (id >= STANDIN_MAX_VCPUS)
 		return NULL;
@@ -385,7 +361,7 @@ hv_return_t hv_vcpu_create(hv_vcpu_t *vcpu, hv_vcpu_exit_t **exit, hv_vcpu_confi
 
 hv_return_t hv_vcpu_destroy(hv_vcpu_t id)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
 	pthread_mutex_lock(&g_lock);
@@ -401,7 +377,7 @@ hv_return_t hv_vcpu_destroy(hv_vcpu_t id)
 
 hv_return_t hv_vcpu_get_reg(hv_vcpu_t id, hv_reg_t reg, uint64_t *value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !value || reg > HV_REG_CPSR)
 		return HV_BAD_ARGUMENT;
 	*value = a64_get_reg(v->cpu, (enum accel_reg)reg);
@@ -410,7 +386,7 @@ hv_return_t hv_vcpu_get_reg(hv_vcpu_t id, hv_reg_t reg, uint64_t *value)
 
 hv_return_t hv_vcpu_set_reg(hv_vcpu_t id, hv_reg_t reg, uint64_t value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || reg > HV_REG_CPSR)
 		return HV_BAD_ARGUMENT;
 	a64_set_reg(v->cpu, (enum accel_reg)reg, value);
@@ -419,7 +395,7 @@ hv_return_t hv_vcpu_set_reg(hv_vcpu_t id, hv_reg_t reg, uint64_t value)
 
 hv_return_t hv_vcpu_get_simd_fp_reg(hv_vcpu_t id, hv_simd_fp_reg_t reg, hv_simd_fp_uchar16_t *value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !value || reg > HV_SIMD_FP_REG_Q31)
 		return HV_BAD_ARGUMENT;
 	uint8_t b[16];
@@ -430,7 +406,7 @@ hv_return_t hv_vcpu_get_simd_fp_reg(hv_vcpu_t id, hv_simd_fp_reg_t reg, hv_simd_
 
 hv_return_t hv_vcpu_set_simd_fp_reg(hv_vcpu_t id, hv_simd_fp_reg_t reg, hv_simd_fp_uchar16_t value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || reg > HV_SIMD_FP_REG_Q31)
 		return HV_BAD_ARGUMENT;
 	uint8_t b[16];
@@ -469,7 +445,7 @@ static bool is_id_reg(uint16_t enc)
 
 hv_return_t hv_vcpu_get_sys_reg(hv_vcpu_t id, hv_sys_reg_t reg, uint64_t *value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !value || !sysreg_in_api(reg))
 		return HV_BAD_ARGUMENT;
 	/* In the API but not in the soft CPU (debug registers, PAC keys). */
@@ -478,7 +454,7 @@ hv_return_t hv_vcpu_get_sys_reg(hv_vcpu_t id, hv_sys_reg_t reg, uint64_t *value)
 
 hv_return_t hv_vcpu_set_sys_reg(hv_vcpu_t id, hv_sys_reg_t reg, uint64_t value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !sysreg_in_api(reg))
 		return HV_BAD_ARGUMENT;
 	if (is_id_reg(reg)) {
@@ -494,7 +470,7 @@ hv_return_t hv_vcpu_set_sys_reg(hv_vcpu_t id, hv_sys_reg_t reg, uint64_t value)
 
 hv_return_t hv_vcpu_get_pending_interrupt(hv_vcpu_t id, hv_interrupt_type_t type, bool *pending)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !pending || type > HV_INTERRUPT_TYPE_FIQ)
 		return HV_BAD_ARGUMENT;
 	*pending = v->pending[type];
@@ -503,7 +479,7 @@ hv_return_t hv_vcpu_get_pending_interrupt(hv_vcpu_t id, hv_interrupt_type_t type
 
 hv_return_t hv_vcpu_set_pending_interrupt(hv_vcpu_t id, hv_interrupt_type_t type, bool pending)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || type > HV_INTERRUPT_TYPE_FIQ)
 		return HV_BAD_ARGUMENT;
 	v->pending[type] = pending;
@@ -513,7 +489,7 @@ hv_return_t hv_vcpu_set_pending_interrupt(hv_vcpu_t id, hv_interrupt_type_t type
 
 hv_return_t hv_vcpu_get_trap_debug_exceptions(hv_vcpu_t id, bool *value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !value)
 		return HV_BAD_ARGUMENT;
 	*value = v->trap_debug;
@@ -522,7 +498,7 @@ hv_return_t hv_vcpu_get_trap_debug_exceptions(hv_vcpu_t id, bool *value)
 
 hv_return_t hv_vcpu_set_trap_debug_exceptions(hv_vcpu_t id, bool value)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
 	v->trap_debug = value;
@@ -532,7 +508,7 @@ hv_return_t hv_vcpu_set_trap_debug_exceptions(hv_vcpu_t id, bool value)
 
 hv_return_t hv_vcpu_run(hv_vcpu_t id)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
 	pthread_mutex_lock(&g_lock);
@@ -593,7 +569,7 @@ hv_return_t hv_vcpus_exit(hv_vcpu_t *vcpus, uint32_t count)
 
 hv_return_t hv_vcpu_get_vtimer_mask(hv_vcpu_t id, bool *masked)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !masked)
 		return HV_BAD_ARGUMENT;
 	*masked = a64_get_vtimer_mask(v->cpu);
@@ -602,7 +578,7 @@ hv_return_t hv_vcpu_get_vtimer_mask(hv_vcpu_t id, bool *masked)
 
 hv_return_t hv_vcpu_set_vtimer_mask(hv_vcpu_t id, bool masked)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
 	a64_set_vtimer_mask(v->cpu, masked);
@@ -614,7 +590,7 @@ hv_return_t hv_vcpu_set_vtimer_mask(hv_vcpu_t id, bool masked)
  * creation), where Apple's is mach_absolute_time(). */
 hv_return_t hv_vcpu_get_vtimer_offset(hv_vcpu_t id, uint64_t *offset)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v || !offset)
 		return HV_BAD_ARGUMENT;
 	*offset = a64_get_vtimer_offset(v->cpu);
@@ -623,7 +599,7 @@ hv_return_t hv_vcpu_get_vtimer_offset(hv_vcpu_t id, uint64_t *offset)
 
 hv_return_t hv_vcpu_set_vtimer_offset(hv_vcpu_t id, uint64_t offset)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
 	a64_set_vtimer_offset(v->cpu, offset);
@@ -654,4 +630,3 @@ uint64_t hv_standin_host_cntfrq(void)
 
 /* The in-kernel GIC: a separate file (included, so the library's source
  * list in src/meson.build stays as it is). */
-#include "standin-gic.c.inc"

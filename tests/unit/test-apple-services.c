@@ -1,4 +1,4 @@
-/* Apple's CPU-service / OEM hypercalls (src/vmm/apple-services.c) and the
+/* Apple's CPU-service / OEM hypercalls (src/arch/apple-services.c) and the
  * hvc-patch helpers (src/vmm/hvc-patch.c), through a fake vCPU that records
  * system-register writes. Expected values come from XNU's source (word
  * order of regs_to_uuid, register layout of the callers) and the decompiled
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "accel/accel.h"
-#include "vmm/apple-services.h"
+#include "arch/apple-services.h"
 #include "vmm/hvc-patch.h"
 
 static int failures;

@@ -1,6 +1,6 @@
 /* The stand-in's in-kernel GIC: Hypervisor.framework's hv_gic_* API
  * (macOS 15, facts/hvapi.md §1.7 and §2.3) implemented on avmm's own GICv3
- * model (src/hw/gic/). Included by standin.c, whose state it shares.
+ * model (src/hw/gic/). It shares standin.c's state through standin.h.
  *
  * What the framework documents, and the stand-in does:
  *   - hv_gic_create after hv_vm_create and before any hv_vcpu_create, one
@@ -43,6 +43,19 @@
  *     Aff0 >= 8 cannot run (HV_UNSUPPORTED).
  * The ICH/ICV registers and the EL2 timer PPIs need EL2, which the soft
  * CPU does not have: those calls fail. */
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arch/dabt.h"
+#include "cpu/cpu.h"
+#include "hw/gic/gicv2m.h"
+#include "hw/gic/gicv3.h"
+
+#include "standin.h"
 
 #define SGIC_DIST_SIZE 0x10000ull
 #define SGIC_DIST_ALIGN 0x10000ull
@@ -211,7 +224,7 @@ hv_return_t hv_gic_create(hv_gic_config_t c)
 }
 
 /* hv_vm_destroy, under g_lock, no vCPUs left. */
-static void gic_vm_destroy(void)
+void gic_vm_destroy(void)
 {
 	if (!g_gic)
 		return;
@@ -255,7 +268,7 @@ static int mpidr_cpu(struct standin_vcpu *v)
 	return (int)(mpidr & 0xff);
 }
 
-static void gic_vcpu_gone(struct standin_vcpu *v)
+void gic_vcpu_gone(struct standin_vcpu *v)
 {
 	pthread_mutex_lock(&g_irq_lock);
 	if (g_gic && v->gic_cpu >= 0 && g_gic->bound[v->gic_cpu] == v)
@@ -263,7 +276,7 @@ static void gic_vcpu_gone(struct standin_vcpu *v)
 	pthread_mutex_unlock(&g_irq_lock);
 }
 
-static void gic_wake(struct standin_vcpu *v)
+void gic_wake(struct standin_vcpu *v)
 {
 	pthread_mutex_lock(&g_irq_lock);
 	pthread_cond_signal(&v->wfi_cond);
@@ -290,7 +303,7 @@ hv_return_t hv_gic_get_redistributor_base(hv_vcpu_t id, hv_ipa_t *base)
 /* Owning thread: the GIC and the vCPU's CPU interface number. */
 static hv_return_t gic_own(hv_vcpu_t id, struct standin_gic **sg, int *cpu)
 {
-	struct standin_vcpu *v = own(id);
+	struct standin_vcpu *v = standin_own(id);
 	if (!v)
 		return HV_BAD_ARGUMENT;
 	if (!(*sg = gic_get()))
@@ -772,7 +785,7 @@ static hv_return_t gic_bind(struct standin_gic *sg, struct standin_vcpu *v)
 
 /* hv_vcpu_run with a GIC: run the soft CPU, handling the GIC's exits here,
  * until one the caller must see. Leaves the exit in v->scratch. */
-static hv_return_t gic_run(struct standin_vcpu *v)
+hv_return_t gic_run(struct standin_vcpu *v)
 {
 	struct standin_gic *sg = g_gic;
 	hv_return_t r = gic_bind(sg, v);

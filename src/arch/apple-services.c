@@ -21,7 +21,7 @@
 #include <sys/random.h>
 
 #include "accel/accel.h"
-#include "vmm/apple-services.h"
+#include "arch/apple-services.h"
 
 #define RET_NOT_SUPPORTED 0xffffffffffffffffull
 #define HVF_REFUSED 0xffffffffull /* what HVF writes for 0xC1 calls it refuses */

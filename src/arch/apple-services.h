@@ -13,8 +13,8 @@
  * caller supplies the vCPU through struct apple_svc_env. Also used by the
  * soft backend to answer the 0xC1 range internally, as HVF does with its
  * private ISA level (accel.h ACCEL_HVC0_HVF_PRIVATE). */
-#ifndef AVMM_VMM_APPLE_SERVICES_H
-#define AVMM_VMM_APPLE_SERVICES_H
+#ifndef AVMM_ARCH_APPLE_SERVICES_H
+#define AVMM_ARCH_APPLE_SERVICES_H
 
 #include <stdbool.h>
 #include <stdint.h>
