@@ -59,7 +59,7 @@ enum accel_irq_type { ACCEL_IRQ = 0, ACCEL_FIQ = 1 };
 struct accel_vm_config {
 	uint32_t ipa_bits;     /* 0: backend default */
 	uint64_t cntfrq_hz;    /* soft backend: generic timer frequency; 0: 24 MHz */
-	bool pauth;            /* soft backend: implement and advertise FEAT_PAuth */
+	bool pauth;            /* soft: implement and advertise FEAT_PAuth; hvf: require it of the host */
 	uint8_t hvc0_mode;     /* soft backend: enum accel_hvc0_mode */
 	bool el2;              /* guest EL2 (nested virtualization): hvf only, if the host has it */
 };

@@ -195,8 +195,35 @@ static int el2_enable(hv_vm_config_t conf)
 #endif
 }
 
+/* -cpu max or pauth=on: HVF guests get the host CPU's features and
+ * HVF cannot add pointer authentication, so the host must have it (every
+ * Apple silicon CPU does). QEMU refuses the same way, with this message. */
+static int pauth_check(void)
+{
+	uint64_t isar1 = 0;
+	hv_vcpu_config_t vconf = hv_vcpu_config_create();
+	if (!vconf) {
+		fprintf(stderr, "avmm: hvf: hv_vcpu_config_create failed\n");
+		return -ENOMEM;
+	}
+	int r = hv_check(hv_vcpu_config_get_feature_reg(vconf, HV_FEATURE_REG_ID_AA64ISAR1_EL1, &isar1),
+			 "hv_vcpu_config_get_feature_reg(ID_AA64ISAR1_EL1)");
+	os_release(vconf);
+	/* APA/API (7:4, 11:8) for the address keys, GPA/GPI (27:24, 31:28). */
+	if (!r && (!(isar1 >> 4 & 0xff) || !(isar1 >> 24 & 0xff))) {
+		fprintf(stderr, "avmm: hvf: 'pauth' feature not supported by hvf on this host\n");
+		r = -ENOTSUP;
+	}
+	return r;
+}
+
 static int hvf_vm_create(const struct accel_vm_config *cfg, struct accel_vm **out)
 {
+	if (cfg && cfg->pauth) {
+		int r = pauth_check();
+		if (r)
+			return r;
+	}
 	bool expected = false;
 	if (!atomic_compare_exchange_strong(&vm_exists, &expected, true)) {
 		fprintf(stderr, "avmm: hvf: Hypervisor.framework allows one VM per process\n");

@@ -113,15 +113,14 @@ static int pac_set_sysreg(void *ctx, uint16_t enc, uint64_t val)
 static bool hvc0_intercept(struct soft_vcpu *vc)
 {
 	const struct accel_exit *ex = &vc->exit;
-	if (vc->vm->hvc0_mode == ACCEL_HVC0_EXIT || ex->reason != ACCEL_EXIT_EXCEPTION ||
-	    ESR_EC(ex->esr) != EC_HVC64 || (ex->esr & 0xffff) != 0)
+	if (vc->vm->hvc0_mode == ACCEL_HVC0_EXIT || ex->reason != ACCEL_EXIT_EXCEPTION)
 		return false;
 	uint64_t x[5];
 	x[0] = a64_get_reg(vc->cpu, ACCEL_REG_X0);
-	if ((x[0] & 0xff000000u) != APPLE_HVC_CPU_SERVICE)
+	if (!apple_hvf_answers_hvc(ex->esr, x[0]))
 		return false;
 	if (vc->vm->hvc0_mode == ACCEL_HVC0_HVF_PUBLIC) {
-		a64_set_reg(vc->cpu, ACCEL_REG_X0, 0xffffffffu);
+		a64_set_reg(vc->cpu, ACCEL_REG_X0, APPLE_HVF_REFUSED);
 		return true;
 	}
 	for (unsigned i = 1; i < 5; i++)

@@ -126,6 +126,12 @@ unsigned apple_pac_call(const struct apple_pac_defaults *d, struct apple_svc_cpu
 	return 1;
 }
 
+bool apple_hvf_answers_hvc(uint64_t esr, uint64_t x0)
+{
+	return (esr >> 26 & 0x3f) == 0x16 /* HVC64 */ && (esr & 0xffff) == 0 &&
+	       (x0 & 0xff000000u) == APPLE_HVC_CPU_SERVICE;
+}
+
 static bool oem_implemented(uint32_t fid)
 {
 	return fid >= APPLE_GET_MABS_OFFSET && fid <= APPLE_VCPU_KICK;

@@ -93,6 +93,18 @@ extern const struct apple_pac_defaults apple_pac_hvf_defaults;
 unsigned apple_pac_call(const struct apple_pac_defaults *d, struct apple_svc_cpu *cpu,
 			const struct apple_svc_env *env, uint64_t x[5]);
 
+/* What Hypervisor.framework writes to x0 for a CPU-service call it answers
+ * itself without the private ISA level (NOT_SUPPORTED as a 32-bit value). */
+#define APPLE_HVF_REFUSED 0xffffffffu
+
+/* Whether Hypervisor.framework answers this guest exception inside the
+ * framework instead of exiting to the VMM: `hvc #0` (EC 0x16, imm16 = 0)
+ * with x0 in the CPU-service range, x0 & 0xFF000000 = 0xC1000000
+ * (HvDecompile deliver_pac_trap; facts/hvapi.md §2.2, facts/vmapple.md §3).
+ * Any other immediate (the patcher's `hvc #1`) or x0 exits as usual. Used
+ * by the soft backend's HVF-like modes and by the HVF stand-in. */
+bool apple_hvf_answers_hvc(uint64_t esr, uint64_t x0);
+
 /* Every Apple call (CPU service, OEM, discovery). Same contract. */
 unsigned apple_svc_call(const struct apple_svc *s, struct apple_svc_cpu *cpu, const struct apple_svc_env *env,
 			uint64_t x[5]);

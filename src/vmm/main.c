@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		"                      machine type: virt (default); hvc-patch: rewrite the guest's hvc #0 to\n"
 		"                      hvc #1 when a page is first executed (on), or when a vCPU spins after a\n"
 		"                      refused Apple call (watchdog), or both (default off)\n"
-		"  -cpu MODEL[,pauth=on|off]  host (default) or max (pointer authentication on)\n"
+		"  -cpu MODEL[,pauth=on|off]  host (default) or max (pointer authentication on); with\n"
+		"                      -accel hvf both are the host CPU, pointer authentication included\n"
 		"  -m SIZE             guest RAM: MiB, or with a suffix M or G (default 512M)\n"
 		"  -smp N              number of vCPUs, 1 to %u (default 1)\n"
 		"  -kernel FILE        arm64 Linux Image (raw or gzip) or a bare-metal program with an Image header\n"
@@ -181,6 +182,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	/* The soft backend answers `hvc #0` in Apple's 0xC1 range as HVF does on
 	 * every public host (no private ISA level): the VMM never sees them. */
 	o->hvc0_mode = ACCEL_HVC0_HVF_PUBLIC;
+	bool pauth_given = false; /* -cpu ...,pauth=on|off */
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long_only(argc, argv, ":M:m:h", lo, NULL)) != -1) {
@@ -194,6 +196,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 			char model[VM_OPT_NAME_MAX];
 			if (parse_subopts("-cpu", optarg, model, cpu_opt, o))
 				return -1;
+			pauth_given = pauth_given || strstr(optarg, "pauth=");
 			if (!strcmp(model, "max")) { /* QEMU's "everything implemented" */
 				if (!strstr(optarg, "pauth="))
 					o->pauth = true;
@@ -264,6 +267,24 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	if (strcmp(o->machine, "virt")) {
 		fprintf(stderr, "avmm: -M %s: unknown machine (known: virt)\n", o->machine);
 		return -1;
+	}
+	/* On Hypervisor.framework the guest runs on the host CPU: -cpu host and
+	 * max both mean its features (QEMU's meaning on hvf and KVM), and
+	 * Apple silicon's pointer authentication runs natively whatever the
+	 * ID registers say, so it cannot be turned off; HVF answers `hvc #0`
+	 * in Apple's 0xC1 range itself (hvc0=hvf-public), nothing else. */
+	if (!strcmp(o->accel ? o->accel : accel_default_name(), "hvf")) {
+		if (pauth_given && !o->pauth) {
+			fprintf(stderr, "avmm: -cpu ...,pauth=off: not possible with -accel hvf (the host CPU's pointer "
+					"authentication runs natively in the guest); use -accel soft\n");
+			return -1;
+		}
+		if (o->hvc0_mode != ACCEL_HVC0_HVF_PUBLIC) {
+			fprintf(stderr, "avmm: -accel hvf,hvc0=...: Hypervisor.framework answers hvc #0 with x0 in "
+					"0xC1xxxxxx itself (hvc0=hvf-public); to reach avmm's Apple services use "
+					"-M virt,hvc-patch=on\n");
+			return -1;
+		}
 	}
 	if (!o->kernel && !o->bios) {
 		fprintf(stderr, "avmm: nothing to boot: pass -kernel IMAGE or -bios FIRMWARE (see avmm --help)\n");

@@ -28,8 +28,19 @@ def main():
     ap.add_argument("--avmm-arg", action="append", default=[])
     ap.add_argument("--expect-hang", metavar="LINE",
                     help="the guest must hang (killed after 5 s) with LINE as its last output")
+    ap.add_argument("--expect-error", metavar="TEXT",
+                    help="avmm must refuse the command line: exit status 2, TEXT in stderr")
     ap.add_argument("image")
     a = ap.parse_args()
+
+    if a.expect_error:
+        rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg, a.timeout)
+        if rc != 2 or a.expect_error not in err or out:
+            print("expected exit status 2 and %r in stderr; got exit status %s, stdout %r, stderr:\n%s"
+                  % (a.expect_error, rc, out, err))
+            return 1
+        print("refused as expected: %s" % err.strip())
+        return 0
 
     if a.expect_hang:
         rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg, 5)

@@ -52,7 +52,9 @@ PROBE(msr_pan, 0xd500419f)   /* msr pan, #1 */
 PROBE(ldlar, 0x88df7c20)     /* ldlar w0, [x1] */
 PROBE(msr_uao, 0xd500417f)   /* msr uao, #1 */
 
-enum rule { GE, SIGNED_GE };
+/* PAUTH: FEAT_PAuth is advertised by APA (7:4, QARMA) or API (11:8,
+ * IMPLEMENTATION DEFINED algorithm); `shift` names APA. */
+enum rule { GE, SIGNED_GE, PAUTH };
 #define ONE_WAY 1
 static const struct probe {
 	const char *what;
@@ -76,7 +78,7 @@ static const struct probe {
 	{ "TS/FlagM (CFINV)", ISAR0, 52, GE, 1, probe_cfinv, 0 },
 	{ "RNDR (MRS RNDR)", ISAR0, 60, GE, 1, probe_rndr, 0 },
 	{ "DPB (DC CVAP)", ISAR1, 0, GE, 1, probe_dc_cvap, 0 },
-	{ "APA (PACIA)", ISAR1, 4, GE, 1, probe_pacia, 0 },
+	{ "PAuth: APA or API (PACIA)", ISAR1, 4, PAUTH, 1, probe_pacia, 0 },
 	{ "JSCVT (FJCVTZS)", ISAR1, 12, GE, 1, probe_fjcvtzs, 0 },
 	{ "FCMA (FCMLA)", ISAR1, 16, GE, 1, probe_fcmla, 0 },
 	{ "LRCPC (LDAPR)", ISAR1, 20, GE, 1, probe_ldapr, 0 },
@@ -112,7 +114,9 @@ int main(void)
 	for (unsigned i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
 		const struct probe *p = &probes[i];
 		unsigned f = (unsigned)(idr[p->reg] >> p->shift) & 15;
-		int adv = p->rule == GE ? f >= p->min : (int)((f ^ 8) - 8) >= (int)p->min;
+		int adv = p->rule == GE ? f >= p->min
+			  : p->rule == PAUTH ? (f | ((unsigned)(idr[p->reg] >> (p->shift + 4)) & 15)) >= p->min
+					     : (int)((f ^ 8) - 8) >= (int)p->min;
 		rt_record();
 		uint64_t at = p->fn();
 		int undef = rt_last.count == 1 && rt_last.esr == 0x02000000 && rt_last.elr == at;

@@ -45,6 +45,15 @@ static void undef(const char *what, uint64_t at)
 		undef(what, at_);                \
 	} while (0)
 
+/* The instruction executes without an exception. */
+#define RUNS(what, word)                                 \
+	do {                                             \
+		rt_record();                             \
+		(void)RT_EXEC(word, scratch);            \
+		rt_check(rt_last.count == 0, what);      \
+		rt_exception_hook = 0;                   \
+	} while (0)
+
 int main(void)
 {
 	RT_MSR(sctlr_el1, SCTLR_BASE);
@@ -128,9 +137,18 @@ int main(void)
 	UNDEF("MSR UAO, #1 (FEAT_UAO)", 0xd500417f);
 	UNDEF("MRS x0, DIT (FEAT_DIT)", 0xd53b42a0);
 	UNDEF("MSR SSBS, #1 (FEAT_SSBS)", 0xd503413f);
-	UNDEF("PACIA x0, x1 (FEAT_PAuth, non-hint)", 0xdac10020);
-	UNDEF("AUTIA x0, x1", 0xdac11020);
-	UNDEF("MRS APIAKeyLo_EL1", 0xd5382100);
+	/* PAuth is the one feature a CPU here may have (the soft CPU with
+	 * -cpu max, Apple silicon under hvf): then these must execute. */
+	uint64_t isar1 = RT_MRS(id_aa64isar1_el1);
+	if (((isar1 >> 4) & 0xff) == 0) { /* APA, API */
+		UNDEF("PACIA x0, x1 (FEAT_PAuth, non-hint)", 0xdac10020);
+		UNDEF("AUTIA x0, x1", 0xdac11020);
+		UNDEF("MRS APIAKeyLo_EL1", 0xd5382100);
+	} else {
+		RUNS("PACIA x0, x1 (FEAT_PAuth advertised)", 0xdac10020);
+		RUNS("AUTIA x0, x1", 0xdac11020);
+		RUNS("MRS APIAKeyLo_EL1", 0xd5382100);
+	}
 	UNDEF("CFINV (FEAT_FlagM)", 0xd500401f);
 	UNDEF("SETF8 w0 (FEAT_FlagM)", 0x3a00080d);
 	UNDEF("RMIF x0, #3, #2 (FEAT_FlagM)", 0xba018402);

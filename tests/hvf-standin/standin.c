@@ -17,10 +17,16 @@
  *   - a VTIMER_ACTIVATED exit leaves the vtimer masked until the VMM
  *     unmasks it;
  *   - hv_vcpus_exit on a vCPU that is not running is remembered: its next
- *     run returns CANCELED at once.
+ *     run returns CANCELED at once;
+ *   - pointer authentication (FEAT_PAuth) is part of the vCPU, as on every
+ *     Apple silicon CPU: the guest sees it in ID_AA64ISAR1 (the soft CPU's
+ *     values, not Apple's) and the key registers are hv_sys_reg_t's;
+ *   - `hvc #0` with x0 in Apple's 0xC1xxxxxx CPU-service range never exits:
+ *     as HVF without the private ISA level, x0 = 0xFFFFFFFF and the guest
+ *     resumes past the hvc (facts/hvapi.md §2.2).
  * Where the stand-in cannot model the framework it says so with an error
- * rather than pretending (HV_UNSUPPORTED: EL2, debug/PAC-key registers,
- * ID register values other than the soft CPU's). See docs/hvf.md.
+ * rather than pretending (HV_UNSUPPORTED: EL2, debug registers, ID register
+ * values other than the soft CPU's). See docs/hvf.md.
  *
  * The in-kernel GIC (hv_gic_*, macOS 15) is in standin-gic.c: avmm's
  * own GICv3 model run inside hv_vcpu_run, so its MMIO, ICC_* accesses,
@@ -35,6 +41,7 @@
 #include <Hypervisor/Hypervisor.h>
 #include <libkern/OSCacheControl.h>
 
+#include "arch/apple-services.h"
 #include "arch/dabt.h"
 #include "cpu/cpu.h"
 #include "hw/gic/gicv2m.h"
@@ -167,6 +174,7 @@ hv_return_t hv_vcpu_config_get_feature_reg(hv_vcpu_config_t c, hv_feature_reg_t 
 		a64_vm_free(vm);
 		return HV_NO_RESOURCES;
 	}
+	a64_vm_set_pauth(vm, true); /* as hv_vm_create's VMs */
 	int r = a64_get_sysreg(cpu, feature_enc[reg], value);
 	a64_cpu_free(cpu);
 	a64_vm_free(vm);
@@ -195,6 +203,8 @@ hv_return_t hv_vm_create(hv_vm_config_t config)
 		r = HV_BUSY; /* one VM per process */
 	} else {
 		g_vm = a64_vm_new(0);
+		if (g_vm) /* Apple silicon has FEAT_PAuth; HVF gives it to guests */
+			a64_vm_set_pauth(g_vm, true);
 		g_clock = g_vm ? a64_cpu_new(g_vm) : NULL;
 		if (!g_clock) {
 			a64_vm_free(g_vm);
@@ -448,7 +458,7 @@ hv_return_t hv_vcpu_get_sys_reg(hv_vcpu_t id, hv_sys_reg_t reg, uint64_t *value)
 	struct standin_vcpu *v = standin_own(id);
 	if (!v || !value || !sysreg_in_api(reg))
 		return HV_BAD_ARGUMENT;
-	/* In the API but not in the soft CPU (debug registers, PAC keys). */
+	/* In the API but not in the soft CPU (debug registers). */
 	return a64_get_sysreg(v->cpu, reg, value) ? HV_UNSUPPORTED : HV_SUCCESS;
 }
 
@@ -506,6 +516,19 @@ hv_return_t hv_vcpu_set_trap_debug_exceptions(hv_vcpu_t id, bool value)
 	return HV_SUCCESS;
 }
 
+/* Apple's CPU-service calls (`hvc #0`, x0 = 0xC1xxxxxx) are answered inside
+ * the framework; without the private ISA level (the only level public
+ * entitlements give) the answer is NOT_SUPPORTED. PC is already past the
+ * hvc. True if this exit was one: the run goes on. */
+static bool cpu_service_refused(struct standin_vcpu *v)
+{
+	if (v->scratch.reason != ACCEL_EXIT_EXCEPTION ||
+	    !apple_hvf_answers_hvc(v->scratch.esr, a64_get_reg(v->cpu, ACCEL_REG_X0)))
+		return false;
+	a64_set_reg(v->cpu, ACCEL_REG_X0, APPLE_HVF_REFUSED);
+	return true;
+}
+
 hv_return_t hv_vcpu_run(hv_vcpu_t id)
 {
 	struct standin_vcpu *v = standin_own(id);
@@ -516,10 +539,12 @@ hv_return_t hv_vcpu_run(hv_vcpu_t id)
 	g_running++;
 	pthread_mutex_unlock(&g_lock);
 	hv_return_t r = HV_SUCCESS;
-	if (gic)
-		r = gic_run(v); /* exits the GIC handles never come back here */
-	else
-		a64_cpu_run(v->cpu, &v->scratch);
+	do {
+		if (gic)
+			r = gic_run(v); /* exits the GIC handles never come back here */
+		else
+			a64_cpu_run(v->cpu, &v->scratch);
+	} while (r == HV_SUCCESS && cpu_service_refused(v));
 	pthread_mutex_lock(&g_lock);
 	g_running--;
 	pthread_mutex_unlock(&g_lock);

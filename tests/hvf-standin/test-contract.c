@@ -4,61 +4,16 @@
  * the stand-in no longer models the framework and CI's -accel hvf runs
  * prove less. */
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <Hypervisor/Hypervisor.h>
+#include "test-common.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                      \
-	do {                                                                             \
-		checks++;                                                                \
-		if (!(cond)) {                                                           \
-			failures++;                                                      \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-				__func__, #cond);                                        \
-		}                                                                        \
-	} while (0)
-#define CHECK_HV(call, want) CHECK((call) == (want))
-
-#define RAM_IPA 0x40000000ull
-#define RAM_SIZE 0x10000ull
-#define VBAR_OFF 0x800u
 #define MMIO_IPA 0x09000000ull
 
-/* A64 encodings used by the guest snippets. */
-#define I_HVC(imm) (0xd4000002u | (uint32_t)(imm) << 5)
+/* A64 encodings used by the guest snippets (besides test-common.h's). */
 #define I_SMC(imm) (0xd4000003u | (uint32_t)(imm) << 5)
 #define I_STR_X1_X2 0xf9000041u
-#define I_B_SELF 0x14000000u
 #define I_NOP 0xd503201fu
-
-#define CPSR_EL1H_MASKED 0x3c5u
-#define CPSR_EL1H_IRQ_ON 0x345u /* D, A, F masked; I clear */
-
-static uint8_t *ram;
-
-static void put(uint64_t off, uint32_t insn)
-{
-	memcpy(ram + off, &insn, 4);
-}
-
-static void vm_up(void)
-{
-	CHECK_HV(hv_vm_create(NULL), HV_SUCCESS);
-	memset(ram, 0, RAM_SIZE);
-	CHECK_HV(hv_vm_map(ram, RAM_IPA, RAM_SIZE, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
-}
-
-static void vm_down(void)
-{
-	CHECK_HV(hv_vm_unmap(RAM_IPA, RAM_SIZE), HV_SUCCESS);
-	CHECK_HV(hv_vm_destroy(), HV_SUCCESS);
-}
 
 static hv_vcpu_t vcpu_up(hv_vcpu_exit_t **exit, uint64_t pc, uint64_t cpsr)
 {
@@ -68,13 +23,6 @@ static hv_vcpu_t vcpu_up(hv_vcpu_exit_t **exit, uint64_t pc, uint64_t cpsr)
 	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, pc), HV_SUCCESS);
 	CHECK_HV(hv_vcpu_set_sys_reg(v, HV_SYS_REG_VBAR_EL1, RAM_IPA + VBAR_OFF), HV_SUCCESS);
 	return v;
-}
-
-static uint64_t reg(hv_vcpu_t v, hv_reg_t r)
-{
-	uint64_t x = 0xdeadbeef;
-	CHECK_HV(hv_vcpu_get_reg(v, r, &x), HV_SUCCESS);
-	return x;
 }
 
 /* A thread that cancels a vCPU after a delay: for runs that would spin. */
@@ -438,6 +386,169 @@ static void test_registers(void)
 	vm_down();
 }
 
+/* Pointer authentication, as Apple silicon gives it to HVF guests: the
+ * guest sees FEAT_PAuth in ID_AA64ISAR1 (the soft CPU's fields here, API
+ * and GPI; Apple's own on a Mac), the VMM reaches the five keys through
+ * hv_vcpu_get/set_sys_reg (QEMU's hvf.c syncs them), and they are the keys
+ * the guest's PAC instructions use. */
+#define I_PACIA_X1_X2 0xdac10041u /* pacia x1, x2 */
+#define I_AUTIA_X1_X2 0xdac11041u /* autia x1, x2 */
+#define I_MRS_X1_ISAR1 0xd5380621u /* mrs x1, id_aa64isar1_el1 */
+#define I_MRS_X1_APIAKEYLO 0xd5382101u /* mrs x1, apiakeylo_el1 */
+#define SCTLR_ENIA (1ull << 31)
+
+static void test_pauth(void)
+{
+	hv_vcpu_config_t vc = hv_vcpu_config_create();
+	uint64_t isar1 = 0, own = 1;
+	CHECK_HV(hv_vcpu_config_get_feature_reg(vc, HV_FEATURE_REG_ID_AA64ISAR1_EL1, &isar1), HV_SUCCESS);
+	os_release(vc);
+	/* FEAT_PAuth: APA (7:4) or API (11:8); generic: GPA (27:24) or GPI (31:28). */
+	CHECK((isar1 >> 4 & 0xff) != 0);
+	CHECK((isar1 >> 24 & 0xff) != 0);
+
+	vm_up();
+	put(0, I_MRS_X1_ISAR1);
+	put(4, I_HVC(1));
+	put(8, I_MRS_X1_APIAKEYLO);
+	put(12, I_HVC(2));
+	put(16, I_PACIA_X1_X2);
+	put(20, I_HVC(3));
+	put(24, I_AUTIA_X1_X2);
+	put(28, I_HVC(4));
+	put(VBAR_OFF + 0x200, I_HVC(0x55)); /* a synchronous exception (FPAC) */
+	hv_vcpu_exit_t *ex;
+	hv_vcpu_t v = vcpu_up(&ex, RAM_IPA, CPSR_EL1H_MASKED);
+	CHECK_HV(hv_vcpu_get_sys_reg(v, HV_SYS_REG_ID_AA64ISAR1_EL1, &own), HV_SUCCESS);
+	CHECK(own == isar1);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && (ex->exception.syndrome & 0xffff) == 1);
+	CHECK(reg(v, HV_REG_X1) == isar1); /* the guest's view */
+
+	/* All ten key halves, each its own register. */
+	static const hv_sys_reg_t keys[] = {
+		HV_SYS_REG_APIAKEYLO_EL1, HV_SYS_REG_APIAKEYHI_EL1, HV_SYS_REG_APIBKEYLO_EL1, HV_SYS_REG_APIBKEYHI_EL1,
+		HV_SYS_REG_APDAKEYLO_EL1, HV_SYS_REG_APDAKEYHI_EL1, HV_SYS_REG_APDBKEYLO_EL1, HV_SYS_REG_APDBKEYHI_EL1,
+		HV_SYS_REG_APGAKEYLO_EL1, HV_SYS_REG_APGAKEYHI_EL1,
+	};
+	for (unsigned i = 0; i < 10; i++)
+		CHECK_HV(hv_vcpu_set_sys_reg(v, keys[i], 0x1111111111111111ull * (i + 1)), HV_SUCCESS);
+	for (unsigned i = 0; i < 10; i++) {
+		uint64_t k = 0;
+		CHECK_HV(hv_vcpu_get_sys_reg(v, keys[i], &k), HV_SUCCESS);
+		CHECK(k == 0x1111111111111111ull * (i + 1));
+	}
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS); /* mrs x1, APIAKeyLo_EL1 */
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && (ex->exception.syndrome & 0xffff) == 2);
+	CHECK(reg(v, HV_REG_X1) == 0x1111111111111111ull);
+
+	/* Sign with the key the VMM set, authenticate: the pointer back. */
+	const uint64_t p = 0x0000000000123450ull;
+	uint64_t sctlr = 0;
+	CHECK_HV(hv_vcpu_get_sys_reg(v, HV_SYS_REG_SCTLR_EL1, &sctlr), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_set_sys_reg(v, HV_SYS_REG_SCTLR_EL1, sctlr | SCTLR_ENIA), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_X1, p), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_X2, 0x77), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && (ex->exception.syndrome & 0xffff) == 3);
+	uint64_t signed_p = reg(v, HV_REG_X1);
+	CHECK(signed_p != p && (signed_p & 0xffffffffffffull) == p); /* a PAC above the address */
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && (ex->exception.syndrome & 0xffff) == 4);
+	CHECK(reg(v, HV_REG_X1) == p);
+
+	/* Another APIA key: the same signed pointer no longer authenticates
+	 * (an error code in the pointer, or with FPAC an exception). */
+	CHECK_HV(hv_vcpu_set_sys_reg(v, HV_SYS_REG_APIAKEYLO_EL1, 0x5a5a5a5a5a5a5a5aull), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, RAM_IPA + 24), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_X1, signed_p), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION);
+	unsigned imm = ex->exception.syndrome & 0xffff;
+	CHECK(imm == 0x55 || (imm == 4 && reg(v, HV_REG_X1) != p));
+	CHECK_HV(hv_vcpu_destroy(v), HV_SUCCESS);
+	vm_down();
+}
+
+/* `hvc #0` with x0 in Apple's CPU-service range 0xC1000000..0xC1FFFFFF is
+ * answered inside the framework, as HVF without the private ISA level does:
+ * x0 = 0xFFFFFFFF, the guest resumes past the hvc, no exit (facts/hvapi.md
+ * §2.2). Every other HVC (another immediate, another x0) and SMC exit. */
+#define I_MOVZ_X0_C100_LSL16 0xd2b82000u /* movz x0, #0xc100, lsl #16 */
+#define I_MOVK_X0_F0 0xf2801e00u         /* movk x0, #0xf0 (PAC_NOP) */
+
+static void test_cpu_service_refused(void)
+{
+	vm_up();
+	put(0, I_MOVZ_X0_C100_LSL16);
+	put(4, I_MOVK_X0_F0);
+	put(8, I_HVC(0));
+	put(12, I_HVC(7));
+	put(16, I_HVC(1));
+	put(20, I_HVC(7));
+	put(24, I_SMC(0));
+	put(32, I_MOVZ_X0_C100_LSL16); /* XNU's PAC_INIT_KEY_STATE */
+	put(36, I_HVC(0));
+	put(40, 0xb5000000u); /* cbnz x0, . */
+	hv_vcpu_exit_t *ex;
+	hv_vcpu_t v = vcpu_up(&ex, RAM_IPA, CPSR_EL1H_MASKED);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && ex->exception.syndrome >> 26 == 0x16 &&
+	      (ex->exception.syndrome & 0xffff) == 7); /* the hvc #0 did not exit */
+	CHECK(reg(v, HV_REG_X0) == 0xffffffffu);
+	CHECK(reg(v, HV_REG_PC) == RAM_IPA + 16);
+
+	/* hvc #0 again at PC 8, with each x0: answered (next exit is hvc #7,
+	 * x0 = 0xFFFFFFFF) or passed on (exit for the hvc #0, x0 untouched). */
+	static const struct {
+		uint64_t x0;
+		bool answered;
+	} cases[] = {
+		{ 0xc1000000, true },  /* SET_INITIAL_STATE */
+		{ 0xc1000006, true },  /* SET_G_KEY */
+		{ 0xc1ffffff, true },  /* the range's end */
+		{ 0xc0ffffff, false }, /* just below */
+		{ 0xc2000000, false }, /* just above */
+		{ 0xc3000003, false }, /* OEM: GET_MABS_OFFSET */
+		{ 0x8300ff01, false }, /* OEM UID (HVC32 form) */
+		{ 0x84000000, false }, /* PSCI_VERSION */
+		{ 0xc4000003, false }, /* PSCI CPU_ON (SMC64) */
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, RAM_IPA + 8), HV_SUCCESS);
+		CHECK_HV(hv_vcpu_set_reg(v, HV_REG_X0, cases[i].x0), HV_SUCCESS);
+		CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+		CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && ex->exception.syndrome >> 26 == 0x16);
+		CHECK((ex->exception.syndrome & 0xffff) == (cases[i].answered ? 7u : 0u));
+		CHECK(reg(v, HV_REG_X0) == (cases[i].answered ? 0xffffffffu : cases[i].x0));
+		CHECK(reg(v, HV_REG_PC) == RAM_IPA + (cases[i].answered ? 16 : 12));
+	}
+
+	/* hvc #1 (what avmm's patcher makes of hvc #0) and SMC always exit. */
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, RAM_IPA + 16), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_X0, 0xc1000000), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && ex->exception.syndrome >> 26 == 0x16 &&
+	      (ex->exception.syndrome & 0xffff) == 1);
+	CHECK(reg(v, HV_REG_X0) == 0xc1000000 && reg(v, HV_REG_PC) == RAM_IPA + 20);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, RAM_IPA + 24), HV_SUCCESS);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(ex->reason == HV_EXIT_REASON_EXCEPTION && ex->exception.syndrome >> 26 == 0x17);
+	CHECK(reg(v, HV_REG_X0) == 0xc1000000);
+
+	/* XNU's spin after a refused call (hvc #0; cbnz x0, .) never exits
+	 * by itself: only a cancel ends the run, with PC on the cbnz. */
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, RAM_IPA + 32), HV_SUCCESS);
+	struct kicker k;
+	kick_later(&k, v);
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	kick_join(&k);
+	CHECK(ex->reason == HV_EXIT_REASON_CANCELED);
+	CHECK(reg(v, HV_REG_PC) == RAM_IPA + 40 && reg(v, HV_REG_X0) == 0xffffffffu);
+	CHECK_HV(hv_vcpu_destroy(v), HV_SUCCESS);
+	vm_down();
+}
+
 static void test_vcpu_limits(void)
 {
 	uint32_t max = 0;
@@ -462,9 +573,7 @@ static void test_vcpu_limits(void)
 
 int main(void)
 {
-	alarm(20); /* a missing exit shows up as a spinning run: fail, do not hang */
-	ram = aligned_alloc(0x4000, RAM_SIZE);
-	if (!ram)
+	if (test_start())
 		return 1;
 	test_one_vm_per_process();
 	test_vm_config();
@@ -475,8 +584,8 @@ int main(void)
 	test_vtimer_masked_after_exit();
 	test_thread_affinity();
 	test_registers();
+	test_pauth();
+	test_cpu_service_refused();
 	test_vcpu_limits();
-	free(ram);
-	printf("hvf stand-in contract: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return test_finish("hvf stand-in contract");
 }

@@ -3,30 +3,12 @@
  * with guest programs on the soft CPU where the behaviour is the guest's
  * view (no exits for GIC MMIO, ICC_* registers, the vtimer or WFI). The
  * stand-in's own choices where Apple is silent are checked too, and named
- * as such (standin-gic.c.inc). */
+ * as such (standin-gic.c). */
 #include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
-#include <Hypervisor/Hypervisor.h>
+#include "test-common.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                          \
-	do {                                                                                                 \
-		checks++;                                                                                    \
-		if (!(cond)) {                                                                               \
-			failures++;                                                                          \
-			fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, __func__, #cond); \
-		}                                                                                            \
-	} while (0)
-#define CHECK_HV(call, want) CHECK((call) == (want))
-
-#define RAM_IPA 0x40000000ull
-#define RAM_SIZE 0x10000ull
-#define VBAR_OFF 0x800u
 #define DIST 0x08000000ull
 #define REDIST 0x080a0000ull
 #define MSI 0x08020000ull
@@ -49,12 +31,10 @@ static int failures, checks;
 		     (((e) >> 3) & 15u) << 8 | ((e) & 7u) << 5)
 #define I_MSR(e, rt) (0xd5100000u | SR_FIELD(e) | (rt))
 #define I_MRS(e, rt) (0xd5300000u | SR_FIELD(e) | (rt))
-#define I_HVC(imm) (0xd4000002u | (uint32_t)(imm) << 5)
 #define I_LDR_W1_X2 0xb9400041u
 #define I_LDR_X1_X2 0xf9400041u
 #define I_STR_W1_X2 0xb9000041u
 #define I_LDP_X1_X3_X2 0xa9400c41u
-#define I_B_SELF 0x14000000u
 #define I_WFI 0xd503207fu
 #define I_B_BACK1 0x17ffffffu
 #define I_DAIFCLR_I 0xd50342ffu
@@ -69,29 +49,6 @@ static int failures, checks;
 #define CNTVCT 0xdf02
 #define CNTV_CTL 0xdf19
 #define CNTV_CVAL 0xdf1a
-
-#define CPSR_EL1H_MASKED 0x3c5u
-#define CPSR_EL1H_IRQ_ON 0x345u
-
-static uint8_t *ram;
-
-static void put(uint64_t off, uint32_t insn)
-{
-	memcpy(ram + off, &insn, 4);
-}
-
-static void vm_up(void)
-{
-	CHECK_HV(hv_vm_create(NULL), HV_SUCCESS);
-	memset(ram, 0, RAM_SIZE);
-	CHECK_HV(hv_vm_map(ram, RAM_IPA, RAM_SIZE, HV_MEMORY_READ | HV_MEMORY_WRITE | HV_MEMORY_EXEC), HV_SUCCESS);
-}
-
-static void vm_down(void)
-{
-	CHECK_HV(hv_vm_unmap(RAM_IPA, RAM_SIZE), HV_SUCCESS);
-	CHECK_HV(hv_vm_destroy(), HV_SUCCESS);
-}
 
 static hv_return_t gic_up(bool msi_base, bool msi_range)
 {
@@ -117,13 +74,6 @@ static hv_vcpu_t vcpu_up(hv_vcpu_exit_t **exit, uint64_t mpidr, uint64_t cpsr)
 	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_PC, RAM_IPA), HV_SUCCESS);
 	CHECK_HV(hv_vcpu_set_sys_reg(v, HV_SYS_REG_VBAR_EL1, RAM_IPA + VBAR_OFF), HV_SUCCESS);
 	return v;
-}
-
-static uint64_t reg(hv_vcpu_t v, hv_reg_t r)
-{
-	uint64_t x = 0xdeadbeef;
-	CHECK_HV(hv_vcpu_get_reg(v, r, &x), HV_SUCCESS);
-	return x;
 }
 
 static uint64_t dist(uint32_t off)
@@ -521,6 +471,27 @@ static void test_state_and_reset(void)
 	vm_down();
 }
 
+/* With the GIC too, `hvc #0` with x0 = 0xC1xxxxxx is answered inside the
+ * framework (0xFFFFFFFF, no exit) and any other HVC exits. */
+static void test_cpu_service_with_gic(void)
+{
+	vm_up();
+	CHECK_HV(gic_up(false, false), HV_SUCCESS);
+	hv_vcpu_exit_t *ex;
+	hv_vcpu_t v = vcpu_up(&ex, 0, CPSR_EL1H_MASKED);
+	put(0x00, 0xd2b82000u); /* movz x0, #0xc100, lsl #16 */
+	put(0x04, I_HVC(0));
+	put(0x08, I_HVC(7));
+	put(0x0c, I_HVC(0));
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(is_hvc(ex, 7) && reg(v, HV_REG_X0) == 0xffffffffu && reg(v, HV_REG_PC) == RAM_IPA + 0x0c);
+	CHECK_HV(hv_vcpu_set_reg(v, HV_REG_X0, 0x84000000), HV_SUCCESS); /* PSCI_VERSION */
+	CHECK_HV(hv_vcpu_run(v), HV_SUCCESS);
+	CHECK(is_hvc(ex, 0) && reg(v, HV_REG_X0) == 0x84000000 && reg(v, HV_REG_PC) == RAM_IPA + 0x10);
+	CHECK_HV(hv_vcpu_destroy(v), HV_SUCCESS);
+	vm_down();
+}
+
 /* Without a GIC nothing changes: a GIC frame access is a data abort exit,
  * an ICC access an EC 0x18 exit (the user-space GIC's path). */
 static void test_without_gic(void)
@@ -542,8 +513,7 @@ static void test_without_gic(void)
 
 int main(void)
 {
-	ram = aligned_alloc(0x4000, RAM_SIZE);
-	if (!ram)
+	if (test_start())
 		return 1;
 	test_create_rules();
 	test_geometry();
@@ -554,8 +524,7 @@ int main(void)
 	test_msi();
 	test_vtimer_and_wfi();
 	test_state_and_reset();
+	test_cpu_service_with_gic();
 	test_without_gic();
-	free(ram);
-	printf("hvf-standin-gic: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return test_finish("hvf-standin-gic");
 }
