@@ -7,8 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+# BUILD=dir measures another build directory (default build/).
+build=${BUILD:-build}
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+ninja -C "$build" >/dev/null
 fx=$(scripts/fixtures.sh | tail -n 1)
 runs=${RUNS:-5}
 smp=${SMP:-2}
@@ -51,14 +53,14 @@ run_one() { # label, command...
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 a_wall=() a_init=() q_wall=() q_init=()
 for i in $(seq "$runs"); do
-	set -- $(run_one avmm /usr/bin/time -f "RSS %M" build/src/avmm -M virt -m $mem -smp $smp -nographic \
+	set -- $(run_one avmm /usr/bin/time -f "RSS %M" "$build"/src/avmm -M virt -m $mem -smp $smp -nographic \
 		-kernel "$fx/vmlinuz" -initrd "$initrd" -append "console=ttyAMA0 panic=-1 quiet")
 	a_wall+=("$1") a_init+=("$2")
 	set -- $(run_one qemu qemu-system-aarch64 -M virt -cpu cortex-a57 -m $mem -smp $smp -nographic -no-reboot \
 		-kernel "$fx/vmlinuz" -initrd "$initrd" -append "console=ttyAMA0 panic=-1 quiet")
 	q_wall+=("$1") q_init+=("$2")
 done
-rss_kb=$( { /usr/bin/time -f "RSS %M" build/src/avmm -M virt -m $mem -smp $smp -nographic \
+rss_kb=$( { /usr/bin/time -f "RSS %M" "$build"/src/avmm -M virt -m $mem -smp $smp -nographic \
 	-kernel "$fx/vmlinuz" -initrd "$initrd" -append "console=ttyAMA0 panic=-1 quiet" < /dev/null > /dev/null; } 2>&1 |
 	sed -n 's/^RSS //p')
 aw=$(printf '%s\n' "${a_wall[@]}" | median) ai=$(printf '%s\n' "${a_init[@]}" | median)

@@ -8,10 +8,30 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "avmm: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "avmm: installing ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The aarch64 cross build (scripts/cross-aarch64.txt, the KVM backend): arm64
+# zlib from the multiarch archive (zlib1g-dev is Multi-Arch: same), and
+# libfdt-dev:arm64 unpacked into .cache/aarch64 (installing it would remove
+# the host's libfdt-dev: the two cannot be co-installed).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	$sudo dpkg --add-architecture arm64
+	$sudo apt-get update -qq
+fi
+if ! dpkg-query -W -f='${Status}' zlib1g-dev:arm64 2>/dev/null | grep -q "install ok installed"; then
+	echo "avmm: installing zlib1g-dev:arm64" >&2
+	$sudo apt-get install -y -qq zlib1g-dev:arm64 >/dev/null || { $sudo apt-get update -qq && $sudo apt-get install -y -qq zlib1g-dev:arm64 >/dev/null; }
+fi
+fdt="$(cd "$(dirname "$0")/.." && pwd)/.cache/aarch64"
+if [ ! -e "$fdt/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
+	echo "avmm: unpacking libfdt-dev:arm64 into .cache/aarch64" >&2
+	rm -rf "$fdt" && mkdir -p "$fdt"
+	(cd "$fdt" && apt-get download -q libfdt-dev:arm64 >/dev/null 2>&1 && dpkg-deb -x ./*.deb .) ||
+		{ echo "avmm: apt-get download libfdt-dev:arm64 failed" >&2; exit 1; }
+fi

@@ -14,6 +14,13 @@ build() { # dir, extra meson args...
 }
 
 passed=0 failed=0
+# The aarch64 cross build (the KVM backend, static, -Werror): one test of its
+# own; tests/kvm runs this binary nested under qemu-system-aarch64.
+if build build-aarch64 --cross-file scripts/cross-aarch64.txt; then
+	echo "aarch64 cross build (-Werror, static): passed"; passed=$((passed + 1))
+else
+	echo "avmm: the aarch64 cross build failed"; failed=$((failed + 1))
+fi
 run_suite() { # dir, label, meson test args...
 	local dir=$1 label=$2; shift 2
 	meson test -C "$dir" --print-errorlogs "$@"

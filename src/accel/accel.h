@@ -22,15 +22,40 @@ enum accel_exit_reason {
 	ACCEL_EXIT_EXCEPTION = 1,
 	ACCEL_EXIT_VTIMER_ACTIVATED = 2,
 	ACCEL_EXIT_UNKNOWN = 3,
+	/* Beyond HVF, for accelerators that decode more themselves (KVM): */
+	ACCEL_EXIT_MMIO = 4,         /* an access the accelerator decoded: see mmio_complete */
+	ACCEL_EXIT_SYSTEM_EVENT = 5, /* the guest's PSCI SYSTEM_OFF/RESET, handled in the accelerator */
 };
 
+enum accel_event { ACCEL_EVENT_OFF = 0, ACCEL_EVENT_RESET = 1, ACCEL_EVENT_CRASH = 2 };
+
 /* What a run returns: the reason and, for exceptions, ESR_EL2 as HVF
- * reports it, the faulting VA (FAR) and the faulting IPA. */
+ * reports it, the faulting VA (FAR) and the faulting IPA. ACCEL_EXIT_MMIO:
+ * the IPA and the access (1, 2, 4 or 8 bytes; a write's value); the VMM
+ * performs it and calls mmio_complete before the next run, the accelerator
+ * writes the target register and advances PC. ACCEL_EXIT_SYSTEM_EVENT: the
+ * event (enum accel_event). */
 struct accel_exit {
 	uint32_t reason;
 	uint64_t esr;
 	uint64_t va;
 	uint64_t ipa;
+	struct {
+		uint32_t len;
+		bool write;
+		uint64_t data;
+	} mmio;
+	uint32_t event;
+};
+
+/* accel_ops.caps */
+enum {
+	/* PSCI, WFI, the vtimer and the GIC are inside the accelerator (KVM):
+	 * it needs the in-kernel GIC; the VMM creates the vCPUs in index order
+	 * before any of them runs, starts vCPU 0 at the boot entry and lets
+	 * every other vCPU thread go straight into run, where the accelerator
+	 * holds it until the guest's CPU_ON; no HVC/SMC/WFI exits reach the VMM. */
+	ACCEL_CAP_KERNEL_PSCI = 1u << 0,
 };
 
 /* General registers: same numbering as hv_reg_t. SP is a system register
@@ -65,7 +90,7 @@ struct accel_vm_config {
 };
 
 /* An interrupt controller inside the accelerator (HVF's hv_gic on macOS 15,
- * later KVM's vGICv3): a GICv3 whose distributor, redistributors (one
+ * KVM's vGICv3): a GICv3 whose distributor, redistributors (one
  * 2 x 64 KiB frame per vCPU, contiguous) and GICv2m-style MSI frame the
  * guest reaches without exits, whose CPU interface needs no ICC_* traps and
  * which takes the vtimer as PPI 27 itself. Created after the VM and before
@@ -92,6 +117,7 @@ enum accel_hvc0_mode {
 
 struct accel_ops {
 	const char *name;
+	unsigned caps; /* ACCEL_CAP_* */
 	int (*vm_create)(const struct accel_vm_config *cfg, struct accel_vm **out);
 	void (*vm_destroy)(struct accel_vm *vm);
 	int (*map)(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags);
@@ -129,6 +155,10 @@ struct accel_ops {
 	/* Any thread: the VMM wrote instructions into guest RAM through its
 	 * mapping (host, size bytes); vCPUs fetch the new ones from now on. */
 	void (*code_written)(struct accel_vm *vm, void *host, size_t size);
+	/* After ACCEL_EXIT_MMIO (NULL when the backend has no such exit): the
+	 * value a read returns; ok false when no device answered (the backend
+	 * says what the guest sees then). */
+	int (*mmio_complete)(struct accel_vcpu *vcpu, uint64_t val, bool ok);
 };
 
 /* Every VM and vCPU handle starts with its ops pointer. */

@@ -282,4 +282,7 @@ void soft_print_stats(struct accel_vcpu *v, FILE *f)
 	fprintf(f, "avmm: soft cpu: %llu instructions, %llu decoded, %llu undefined, %llu tlb misses, %llu code cache flushes\n",
 		(unsigned long long)s->insns, (unsigned long long)s->decoded, (unsigned long long)s->undef,
 		(unsigned long long)s->tlb_misses, (unsigned long long)s->dcache_flushes);
+	fprintf(f, "avmm: soft cpu: %llu tlb flushes, %llu itlb misses, %llu exceptions taken, %llu resyncs\n",
+		(unsigned long long)s->tlb_flushes, (unsigned long long)s->itlb_misses,
+		(unsigned long long)s->exceptions, (unsigned long long)s->resyncs);
 }

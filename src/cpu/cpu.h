@@ -54,6 +54,10 @@ struct a64_stats {
 	uint64_t decoded;    /* instruction decodes */
 	uint64_t dcache_flushes;
 	uint64_t tlb_misses;
+	uint64_t tlb_flushes;  /* whole-TLB flushes (TLBI, map changes) */
+	uint64_t itlb_misses;  /* instruction lookups that translated */
+	uint64_t exceptions;   /* exceptions and interrupts taken to EL1 */
+	uint64_t resyncs;      /* context synchronisations (ISB, ERET, MSR, TLBI) */
 };
 const struct a64_stats *a64_cpu_stats(struct a64_cpu *c);
 

@@ -36,6 +36,7 @@ void cpu_set_el_spsel(struct a64_cpu *c, unsigned el, unsigned spsel)
 	c->el = el;
 	c->spsel = spsel;
 	c->mmu_idx = el ? MMU_EL1 : MMU_EL0;
+	c->dtlb = c->tlb[c->mmu_idx];
 	cpu_update_fp_enabled(c);
 }
 
@@ -72,6 +73,7 @@ static void enter_el1(struct a64_cpu *c, uint64_t ret_pc, unsigned type)
 		off = 0x400;
 	else
 		off = c->spsel ? 0x200 : 0x000;
+	c->stats.exceptions++;
 	c->spsr_el1 = cpu_get_spsr_pstate(c);
 	c->elr_el1 = ret_pc;
 	cpu_set_el_spsel(c, 1, 1);

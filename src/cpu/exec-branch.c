@@ -2,97 +2,138 @@
 #include "cpu/internal.h"
 #include "a64-decode.h"
 
-/* ---- Immediate branches: d->imm is the signed byte offset ---- */
+/* ---- Immediate branches ----
+ * Every control-flow handler marks itself as the end of the chain
+ * (cpu_branch_mark: the run loop counts instructions with it). A taken
+ * branch returns to the run loop, except a forward one inside the page; a
+ * branch not taken continues the chain.
+ * Pages are 4 KiB in VA and PA alike, so whether an immediate branch stays
+ * in its page is known when decoding: the _near handlers return the target
+ * entry directly (d->imm is the entry delta), the others go through
+ * cpu_goto (d->imm is the byte offset). */
 
 static const dinsn *h_b(struct a64_cpu *c, const dinsn *d)
 {
+	cpu_branch_mark(c, d);
 	return cpu_goto(c, insn_pc(c, d) + d->imm);
+}
+/* Taken, in the page: forward the chain goes on (cpu_next_skip), backward
+ * (a loop) it returns to the run loop, which checks for interrupts between
+ * chains. (Letting loops chain for a budget of iterations measured no
+ * faster.) */
+static inline const dinsn *near_taken(struct a64_cpu *c, const dinsn *d)
+{
+	int64_t delta = (int64_t)d->imm;
+	if (delta > 0)
+		return cpu_next_skip(c, d + delta, (uint64_t)delta - 1);
+	return d + delta;
+}
+
+static const dinsn *h_b_near(struct a64_cpu *c, const dinsn *d)
+{
+	cpu_branch_mark(c, d);
+	return near_taken(c, d);
 }
 
 static const dinsn *h_bl(struct a64_cpu *c, const dinsn *d)
 {
 	uint64_t pc = insn_pc(c, d);
+	cpu_branch_mark(c, d);
 	c->x[30] = pc + 4;
 	return cpu_goto(c, pc + d->imm);
+}
+static const dinsn *h_bl_near(struct a64_cpu *c, const dinsn *d)
+{
+	cpu_branch_mark(c, d);
+	c->x[30] = insn_pc(c, d) + 4;
+	return near_taken(c, d);
+}
+
+/* Picks the near or far handler for a branch by `off` bytes from s->d and
+ * sets d->imm accordingly. */
+static void set_target(struct a64_dctx *s, int64_t off, dinsn_fn far, dinsn_fn near)
+{
+	int64_t t = (s->d - s->c->cur_dp->e) * 4 + off;
+	if (t >= 0 && t < 0x1000) {
+		s->d->fn = near;
+		s->d->imm = (uint64_t)(off / 4);
+	} else {
+		s->d->fn = far;
+		s->d->imm = (uint64_t)off;
+	}
 }
 
 bool trans_B(struct a64_dctx *s, arg_B *a)
 {
-	s->d->fn = h_b;
-	s->d->imm = (uint64_t)(a->imm * 4);
+	set_target(s, (int64_t)a->imm * 4, h_b, h_b_near);
 	return true;
 }
 
 bool trans_BL(struct a64_dctx *s, arg_BL *a)
 {
-	s->d->fn = h_bl;
-	s->d->imm = (uint64_t)(a->imm * 4);
+	set_target(s, (int64_t)a->imm * 4, h_bl, h_bl_near);
 	return true;
 }
 
-static const dinsn *h_cbz64(struct a64_cpu *c, const dinsn *d)
-{
-	return c->x[d->rd] == 0 ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
-static const dinsn *h_cbnz64(struct a64_cpu *c, const dinsn *d)
-{
-	return c->x[d->rd] != 0 ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
-static const dinsn *h_cbz32(struct a64_cpu *c, const dinsn *d)
-{
-	return (uint32_t)c->x[d->rd] == 0 ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
-static const dinsn *h_cbnz32(struct a64_cpu *c, const dinsn *d)
-{
-	return (uint32_t)c->x[d->rd] != 0 ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
+#define DEF_CBR(name, COND)                                                     \
+	static const dinsn *h_##name(struct a64_cpu *c, const dinsn *d)          \
+	{                                                                        \
+		cpu_branch_mark(c, d);                                           \
+		if (COND)                                                        \
+			return cpu_goto(c, insn_pc(c, d) + d->imm);              \
+		return cpu_next(c, d + 1);                          \
+	}                                                                        \
+	static const dinsn *h_##name##_near(struct a64_cpu *c, const dinsn *d)   \
+	{                                                                        \
+		cpu_branch_mark(c, d);                                           \
+		if (COND)                                                        \
+			return near_taken(c, d);                                 \
+		return cpu_next(c, d + 1);                          \
+	}
+
+DEF_CBR(cbz64, c->x[d->rd] == 0)
+DEF_CBR(cbnz64, c->x[d->rd] != 0)
+DEF_CBR(cbz32, (uint32_t)c->x[d->rd] == 0)
+DEF_CBR(cbnz32, (uint32_t)c->x[d->rd] != 0)
+DEF_CBR(tbz, !((c->x[d->rd] >> d->f0) & 1))
+DEF_CBR(tbnz, (c->x[d->rd] >> d->f0) & 1)
+DEF_CBR(bcond, cond_holds(c, d->f0))
+/* Common conditions specialised: loops test these on every iteration. */
+DEF_CBR(beq, c->zf == 0)
+DEF_CBR(bne, c->zf != 0)
 
 bool trans_CBZ(struct a64_dctx *s, arg_CBZ *a)
 {
-	static const dinsn_fn fns[2][2] = { { h_cbz32, h_cbnz32 }, { h_cbz64, h_cbnz64 } };
-	s->d->fn = fns[a->sf][a->nz];
+	static const dinsn_fn fns[2][2][2] = {
+		{ { h_cbz32, h_cbnz32 }, { h_cbz64, h_cbnz64 } },
+		{ { h_cbz32_near, h_cbnz32_near }, { h_cbz64_near, h_cbnz64_near } },
+	};
+	set_target(s, (int64_t)a->imm * 4, fns[0][a->sf][a->nz], fns[1][a->sf][a->nz]);
 	s->d->rd = reg_zr((unsigned)a->rt);
-	s->d->imm = (uint64_t)(a->imm * 4);
 	return true;
-}
-
-static const dinsn *h_tbz(struct a64_cpu *c, const dinsn *d)
-{
-	return !((c->x[d->rd] >> d->f0) & 1) ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
-static const dinsn *h_tbnz(struct a64_cpu *c, const dinsn *d)
-{
-	return ((c->x[d->rd] >> d->f0) & 1) ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
 }
 
 bool trans_TBZ(struct a64_dctx *s, arg_TBZ *a)
 {
-	s->d->fn = a->nz ? h_tbnz : h_tbz;
+	if (a->nz)
+		set_target(s, (int64_t)a->imm * 4, h_tbnz, h_tbnz_near);
+	else
+		set_target(s, (int64_t)a->imm * 4, h_tbz, h_tbz_near);
 	s->d->rd = reg_zr((unsigned)a->rt);
 	s->d->f0 = (uint8_t)(a->b5 << 5 | a->b40);
-	s->d->imm = (uint64_t)(a->imm * 4);
 	return true;
-}
-
-static const dinsn *h_bcond(struct a64_cpu *c, const dinsn *d)
-{
-	return cond_holds(c, d->f0) ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
-/* Common conditions specialised: loops test these on every iteration. */
-static const dinsn *h_beq(struct a64_cpu *c, const dinsn *d)
-{
-	return c->zf == 0 ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
-}
-static const dinsn *h_bne(struct a64_cpu *c, const dinsn *d)
-{
-	return c->zf != 0 ? cpu_goto(c, insn_pc(c, d) + d->imm) : d + 1;
 }
 
 bool trans_B_cond(struct a64_dctx *s, arg_B_cond *a)
 {
-	s->d->fn = a->cond == 0 ? h_beq : a->cond == 1 ? h_bne : h_bcond;
+	int64_t off = (int64_t)a->imm * 4;
+	if (a->cond == 0)
+		set_target(s, off, h_beq, h_beq_near);
+	else if (a->cond == 1)
+		set_target(s, off, h_bne, h_bne_near);
+	else
+		set_target(s, off, h_bcond, h_bcond_near);
 	s->d->f0 = (uint8_t)a->cond;
-	s->d->imm = (uint64_t)(a->imm * 4);
 	return true;
 }
 
@@ -100,11 +141,13 @@ bool trans_B_cond(struct a64_dctx *s, arg_B_cond *a)
 
 static const dinsn *h_br(struct a64_cpu *c, const dinsn *d)
 {
+	cpu_branch_mark(c, d);
 	return cpu_goto(c, c->x[d->rn]);
 }
 static const dinsn *h_blr(struct a64_cpu *c, const dinsn *d)
 {
 	uint64_t target = c->x[d->rn]; /* read before writing X30 (BLR X30) */
+	cpu_branch_mark(c, d);
 	c->x[30] = insn_pc(c, d) + 4;
 	return cpu_goto(c, target);
 }

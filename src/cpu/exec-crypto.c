@@ -74,7 +74,7 @@ static const dinsn *aes_round(struct a64_cpu *c, const dinsn *d, const uint8_t *
 	for (unsigned i = 0; i < 16; i++)
 		out[i] = box[in[rows[i]]];
 	memcpy(&c->v[d->rd], out, 16);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_aese)
@@ -102,7 +102,7 @@ H(h_aesmc)
 		r[3] = a[3] ^ t ^ xtime(a[3] ^ a[0]);
 	}
 	memcpy(&c->v[d->rd], out, 16);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_aesimc)
@@ -118,7 +118,7 @@ H(h_aesimc)
 			       gmul(a[(i + 3) & 3], 9);
 	}
 	memcpy(&c->v[d->rd], out, 16);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* x86-64 hosts with AES-NI: the same state layout (byte i = state[i % 4]
@@ -138,7 +138,7 @@ H(h_aesimc)
 		(void)x;                                                          \
 		(void)z;                                                          \
 		_mm_storeu_si128((__m128i *)(void *)&c->v[d->rd], (EXPR));         \
-		return d + 1;                                                     \
+		return cpu_next(c, d + 1);                                        \
 	}
 DEF_HOSTAES(aese, _mm_aesenclast_si128(_mm_xor_si128(x, k), z))
 DEF_HOSTAES(aesd, _mm_aesdeclast_si128(_mm_xor_si128(x, k), z))
@@ -222,7 +222,7 @@ static inline void put4(struct a64_cpu *c, unsigned n, const uint32_t w[4])
 			y = top;                                                  \
 		}                                                                 \
 		put4(c, d->rd, x);                                                \
-		return d + 1;                                                     \
+		return cpu_next(c, d + 1);                                        \
 	}
 DEF_SHA1_HASH(sha1c, sha_choose)
 DEF_SHA1_HASH(sha1p, sha_parity)
@@ -235,7 +235,7 @@ H(h_sha1su0)
 	r.d[0] = x.d[1] ^ x.d[0] ^ m.d[0];
 	r.d[1] = n.d[0] ^ x.d[1] ^ m.d[1];
 	vset(c, d->rd, r);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* SHA256H (part1: X = Qd, Y = Qn, result X) and SHA256H2 (X = Qn, Y = Qd,
@@ -264,7 +264,7 @@ H(h_sha256h)
 	get4(c, d->rm, w);
 	sha256_hash(x, y, w);
 	put4(c, d->rd, x);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_sha256h2)
@@ -276,7 +276,7 @@ H(h_sha256h2)
 	get4(c, d->rm, w);
 	sha256_hash(x, y, w);
 	put4(c, d->rd, y);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_sha256su1)
@@ -298,7 +298,7 @@ H(h_sha256su1)
 		r[e] = elt + o1[e] + t0[e];
 	}
 	put4(c, d->rd, r);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_SHA3REG(struct a64_dctx *s, arg_SHA3REG *a)
@@ -318,7 +318,7 @@ H(h_sha1h)
 {
 	simd_check(c, d);
 	vset64(c, d->rd, rol32(c->v[d->rn].s[0], 30));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_sha1su1)
@@ -337,7 +337,7 @@ H(h_sha1su1)
 	w[2] = rol32(t[2], 1);
 	w[3] = rol32(t[3], 1) ^ rol32(t[0], 2);
 	put4(c, d->rd, w);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_sha256su0)
@@ -353,7 +353,7 @@ H(h_sha256su0)
 		r[e] = elt + o1[e];
 	}
 	put4(c, d->rd, r);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_SHA2REG(struct a64_dctx *s, arg_SHA2REG *a)

@@ -107,6 +107,10 @@ static inline uint32_t sh_lsl32(uint32_t v, unsigned s) { return v << s; }
 static inline uint32_t sh_lsr32(uint32_t v, unsigned s) { return v >> s; }
 static inline uint32_t sh_asr32(uint32_t v, unsigned s) { return (uint32_t)((int32_t)v >> s); }
 static inline uint32_t sh_ror32(uint32_t v, unsigned s) { return (v >> s) | (v << (-s & 31)); }
+/* Shift amount 0, whatever the type: the common case gets handlers without
+ * a shift (a variable shift costs several host micro-ops). */
+static inline uint64_t sh_none64(uint64_t v, unsigned s) { (void)s; return v; }
+static inline uint32_t sh_none32(uint32_t v, unsigned s) { (void)s; return v; }
 
 /* ---- Extends (ExtendReg) --------------------------------------------------- */
 static inline uint64_t ext_uxtb(uint64_t v) { return (uint8_t)v; }
@@ -127,18 +131,18 @@ static inline uint64_t ext_sxtw(uint64_t v) { return (uint64_t)(int64_t)(int32_t
 H(h_mov64)
 {
 	XR(rd) = XR(rm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_mov32)
 {
 	XR(rd) = (uint32_t)XR(rm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 /* A constant (MOVZ, MOVN, ORR with XZR and a bitmask immediate). */
 H(h_movi)
 {
 	XR(rd) = d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* ==== PC-relative addressing ============================================= */
@@ -146,13 +150,13 @@ H(h_movi)
 H(h_adr)
 {
 	XR(rd) = insn_pc(c, d) + d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 /* The page of the instruction is the page being executed. */
 H(h_adrp)
 {
 	XR(rd) = c->cur_va_page + d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_ADR(struct a64_dctx *s, arg_ADR *a)
@@ -178,32 +182,32 @@ bool trans_ADRP(struct a64_dctx *s, arg_ADRP *a)
 H(h_addi64)
 {
 	XR(rd) = XR(rn) + d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_addi32)
 {
 	XR(rd) = (uint32_t)(XR(rn) + d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_addsi64)
 {
 	XR(rd) = adc64(c, XR(rn), d->imm, 0);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_addsi32)
 {
 	XR(rd) = adc32(c, (uint32_t)XR(rn), (uint32_t)d->imm, 0);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_subsi64)
 {
 	XR(rd) = subs64(c, XR(rn), d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_subsi32)
 {
 	XR(rd) = subs32(c, (uint32_t)XR(rn), (uint32_t)d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_ADDSUB_i(struct a64_dctx *s, arg_ADDSUB_i *a)
@@ -237,37 +241,37 @@ bool trans_ADDSUB_i(struct a64_dctx *s, arg_ADDSUB_i *a)
 H(h_andi)
 {
 	XR(rd) = XR(rn) & d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_orri64)
 {
 	XR(rd) = XR(rn) | d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_orri32)
 {
 	XR(rd) = (uint32_t)(XR(rn) | d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_eori64)
 {
 	XR(rd) = XR(rn) ^ d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_eori32)
 {
 	XR(rd) = (uint32_t)(XR(rn) ^ d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_andsi64)
 {
 	XR(rd) = logic_flags64(c, XR(rn) & d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_andsi32)
 {
 	XR(rd) = logic_flags32(c, (uint32_t)(XR(rn) & d->imm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_LOGIC_i(struct a64_dctx *s, arg_LOGIC_i *a)
@@ -299,12 +303,12 @@ bool trans_LOGIC_i(struct a64_dctx *s, arg_LOGIC_i *a)
 H(h_movk64)
 {
 	XR(rd) = (XR(rd) & ~(0xffffull << d->f1)) | d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_movk32)
 {
 	XR(rd) = (uint32_t)((XR(rd) & ~(0xffffull << d->f1)) | d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_MOVW(struct a64_dctx *s, arg_MOVW *a)
@@ -349,55 +353,71 @@ bool trans_MOVW(struct a64_dctx *s, arg_MOVW *a)
 H(h_ubfm)
 {
 	XR(rd) = ((XR(rn) << d->f1) >> d->f2) << d->f3;
-	return d + 1;
+	return cpu_next(c, d + 1);
+}
+/* SXTB/SXTH/SXTW to 64 bits (SBFM Xd, Xn, #0, #7/15/31). */
+H(h_sxtb64)
+{
+	XR(rd) = ext_sxtb(XR(rn));
+	return cpu_next(c, d + 1);
+}
+H(h_sxth64)
+{
+	XR(rd) = ext_sxth(XR(rn));
+	return cpu_next(c, d + 1);
+}
+H(h_sxtw64)
+{
+	XR(rd) = ext_sxtw(XR(rn));
+	return cpu_next(c, d + 1);
 }
 H(h_sbfm)
 {
 	XR(rd) = ((uint64_t)((int64_t)(XR(rn) << d->f1) >> d->f2) << d->f3) & d->imm;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_bfm64)
 {
 	uint64_t v = ((XR(rn) << d->f1) >> d->f2) << d->f3;
 	XR(rd) = (XR(rd) & ~d->imm) | v;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_bfm32)
 {
 	uint64_t v = ((XR(rn) << d->f1) >> d->f2) << d->f3;
 	XR(rd) = (uint32_t)((XR(rd) & ~d->imm) | v);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 /* Common aliases: LSL, LSR, ASR (immediate); f1 = shift. */
 H(h_lsli64)
 {
 	XR(rd) = XR(rn) << d->f1;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_lsli32)
 {
 	XR(rd) = (uint32_t)(XR(rn) << d->f1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_lsri64)
 {
 	XR(rd) = XR(rn) >> d->f1;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_lsri32)
 {
 	XR(rd) = (uint32_t)XR(rn) >> d->f1;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_asri64)
 {
 	XR(rd) = sh_asr64(XR(rn), d->f1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_asri32)
 {
 	XR(rd) = sh_asr32((uint32_t)XR(rn), d->f1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_BITFIELD(struct a64_dctx *s, arg_BITFIELD *a)
@@ -426,6 +446,8 @@ bool trans_BITFIELD(struct a64_dctx *s, arg_BITFIELD *a)
 		} else {
 			d->fn = h_sbfm;
 			d->imm = ones(ds);
+			if (a->sf && R == 0 && (S == 7 || S == 15 || S == 31))
+				d->fn = S == 7 ? h_sxtb64 : S == 15 ? h_sxth64 : h_sxtw64;
 		}
 		break;
 	case 1: /* BFM */
@@ -439,6 +461,9 @@ bool trans_BITFIELD(struct a64_dctx *s, arg_BITFIELD *a)
 		} else if (S + 1 == R) {
 			d->fn = a->sf ? h_lsli64 : h_lsli32;
 			d->f1 = (uint8_t)(ds - R);
+		} else if (R == 0) { /* UXTB, UXTH, UBFX #0: the low S+1 bits */
+			d->fn = h_andi;
+			d->imm = ones(S + 1);
 		} else {
 			d->fn = h_ubfm;
 		}
@@ -453,14 +478,14 @@ bool trans_BITFIELD(struct a64_dctx *s, arg_BITFIELD *a)
 H(h_extr64)
 {
 	XR(rd) = (XR(rm) >> d->f1) | (XR(rn) << (64 - d->f1));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 /* f1 = lsb (0..31) */
 H(h_extr32)
 {
 	uint64_t cat = (uint64_t)(uint32_t)XR(rn) << 32 | (uint32_t)XR(rm);
 	XR(rd) = (uint32_t)(cat >> d->f1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_EXTR(struct a64_dctx *s, arg_EXTR *a)
@@ -486,51 +511,52 @@ bool trans_EXTR(struct a64_dctx *s, arg_EXTR *a)
 	H(h_and64_##SH)                                                                    \
 	{                                                                                  \
 		XR(rd) = XR(rn) & (sh_##SH##64(XR(rm), d->f1) ^ d->imm);                   \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_orr64_##SH)                                                                    \
 	{                                                                                  \
 		XR(rd) = XR(rn) | (sh_##SH##64(XR(rm), d->f1) ^ d->imm);                   \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_eor64_##SH)                                                                    \
 	{                                                                                  \
 		XR(rd) = XR(rn) ^ (sh_##SH##64(XR(rm), d->f1) ^ d->imm);                   \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_ands64_##SH)                                                                   \
 	{                                                                                  \
 		XR(rd) = logic_flags64(c, XR(rn) & (sh_##SH##64(XR(rm), d->f1) ^ d->imm)); \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_and32_##SH)                                                                    \
 	{                                                                                  \
 		uint32_t m = sh_##SH##32((uint32_t)XR(rm), d->f1) ^ (uint32_t)d->imm;      \
 		XR(rd) = (uint32_t)XR(rn) & m;                                             \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_orr32_##SH)                                                                    \
 	{                                                                                  \
 		uint32_t m = sh_##SH##32((uint32_t)XR(rm), d->f1) ^ (uint32_t)d->imm;      \
 		XR(rd) = (uint32_t)XR(rn) | m;                                             \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_eor32_##SH)                                                                    \
 	{                                                                                  \
 		uint32_t m = sh_##SH##32((uint32_t)XR(rm), d->f1) ^ (uint32_t)d->imm;      \
 		XR(rd) = (uint32_t)XR(rn) ^ m;                                             \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}                                                                                  \
 	H(h_ands32_##SH)                                                                   \
 	{                                                                                  \
 		uint32_t m = sh_##SH##32((uint32_t)XR(rm), d->f1) ^ (uint32_t)d->imm;      \
 		XR(rd) = logic_flags32(c, (uint32_t)XR(rn) & m);                           \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}
 DEF_LOGIC_R(lsl)
 DEF_LOGIC_R(lsr)
 DEF_LOGIC_R(asr)
 DEF_LOGIC_R(ror)
+DEF_LOGIC_R(none)
 
 bool trans_LOGIC_r(struct a64_dctx *s, arg_LOGIC_r *a)
 {
@@ -549,6 +575,13 @@ bool trans_LOGIC_r(struct a64_dctx *s, arg_LOGIC_r *a)
 	d->f1 = (uint8_t)a->imm6;
 	d->imm = a->n ? (a->sf ? ~0ull : 0xffffffffull) : 0;
 	d->fn = fns[a->sf][a->opc][a->shift];
+	if (a->imm6 == 0) {
+		static const dinsn_fn none[2][4] = {
+			{ h_and32_none, h_orr32_none, h_eor32_none, h_ands32_none },
+			{ h_and64_none, h_orr64_none, h_eor64_none, h_ands64_none },
+		};
+		d->fn = none[a->sf][a->opc];
+	}
 	if (a->opc == 1 && !a->n && a->rn == 31 && a->imm6 == 0) /* MOV (register) */
 		d->fn = a->sf ? h_mov64 : h_mov32;
 	return true;
@@ -561,46 +594,47 @@ bool trans_LOGIC_r(struct a64_dctx *s, arg_LOGIC_r *a)
 	H(h_add64_##SH)                                                                       \
 	{                                                                                     \
 		XR(rd) = XR(rn) + sh_##SH##64(XR(rm), d->f1);                                 \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_sub64_##SH)                                                                       \
 	{                                                                                     \
 		XR(rd) = XR(rn) - sh_##SH##64(XR(rm), d->f1);                                 \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_adds64_##SH)                                                                      \
 	{                                                                                     \
 		XR(rd) = adc64(c, XR(rn), sh_##SH##64(XR(rm), d->f1), 0);                     \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_subs64_##SH)                                                                      \
 	{                                                                                     \
 		XR(rd) = subs64(c, XR(rn), sh_##SH##64(XR(rm), d->f1));                       \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_add32_##SH)                                                                       \
 	{                                                                                     \
 		XR(rd) = (uint32_t)((uint32_t)XR(rn) + sh_##SH##32((uint32_t)XR(rm), d->f1)); \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_sub32_##SH)                                                                       \
 	{                                                                                     \
 		XR(rd) = (uint32_t)((uint32_t)XR(rn) - sh_##SH##32((uint32_t)XR(rm), d->f1)); \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_adds32_##SH)                                                                      \
 	{                                                                                     \
 		XR(rd) = adc32(c, (uint32_t)XR(rn), sh_##SH##32((uint32_t)XR(rm), d->f1), 0); \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}                                                                                     \
 	H(h_subs32_##SH)                                                                      \
 	{                                                                                     \
 		XR(rd) = subs32(c, (uint32_t)XR(rn), sh_##SH##32((uint32_t)XR(rm), d->f1));   \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}
 DEF_ADDSUB_R(lsl)
 DEF_ADDSUB_R(lsr)
 DEF_ADDSUB_R(asr)
+DEF_ADDSUB_R(none)
 
 #define ADDSUB_ROW(sz, SH) { h_add##sz##_##SH, h_adds##sz##_##SH, h_sub##sz##_##SH, h_subs##sz##_##SH }
 
@@ -619,6 +653,10 @@ bool trans_ADDSUB_r(struct a64_dctx *s, arg_ADDSUB_r *a)
 	d->rm = reg_zr((unsigned)a->rm);
 	d->f1 = (uint8_t)a->imm6;
 	d->fn = fns[a->sf][a->shift][a->op * 2 + a->s];
+	if (a->imm6 == 0) {
+		static const dinsn_fn none[2][4] = { ADDSUB_ROW(32, none), ADDSUB_ROW(64, none) };
+		d->fn = none[a->sf][a->op * 2 + a->s];
+	}
 	return true;
 }
 
@@ -631,43 +669,43 @@ bool trans_ADDSUB_r(struct a64_dctx *s, arg_ADDSUB_r *a)
 	H(h_add64_##EXT)                                                  \
 	{                                                                 \
 		XR(rd) = XR(rn) + (ext_##EXT(XR(rm)) << d->f1);           \
-		return d + 1;                                             \
+		return cpu_next(c, d + 1);                                \
 	}                                                                 \
 	H(h_sub64_##EXT)                                                  \
 	{                                                                 \
 		XR(rd) = XR(rn) - (ext_##EXT(XR(rm)) << d->f1);           \
-		return d + 1;                                             \
+		return cpu_next(c, d + 1);                                \
 	}                                                                 \
 	H(h_adds64_##EXT)                                                 \
 	{                                                                 \
 		XR(rd) = adc64(c, XR(rn), ext_##EXT(XR(rm)) << d->f1, 0); \
-		return d + 1;                                             \
+		return cpu_next(c, d + 1);                                \
 	}                                                                 \
 	H(h_subs64_##EXT)                                                 \
 	{                                                                 \
 		XR(rd) = subs64(c, XR(rn), ext_##EXT(XR(rm)) << d->f1);   \
-		return d + 1;                                             \
+		return cpu_next(c, d + 1);                                \
 	}
 #define DEF_ADDSUB_X32(EXT)                                                                     \
 	H(h_add32_##EXT)                                                                        \
 	{                                                                                       \
 		XR(rd) = (uint32_t)(XR(rn) + (ext_##EXT(XR(rm)) << d->f1));                     \
-		return d + 1;                                                                   \
+		return cpu_next(c, d + 1);                                                      \
 	}                                                                                       \
 	H(h_sub32_##EXT)                                                                        \
 	{                                                                                       \
 		XR(rd) = (uint32_t)(XR(rn) - (ext_##EXT(XR(rm)) << d->f1));                     \
-		return d + 1;                                                                   \
+		return cpu_next(c, d + 1);                                                      \
 	}                                                                                       \
 	H(h_adds32_##EXT)                                                                       \
 	{                                                                                       \
 		XR(rd) = adc32(c, (uint32_t)XR(rn), (uint32_t)(ext_##EXT(XR(rm)) << d->f1), 0); \
-		return d + 1;                                                                   \
+		return cpu_next(c, d + 1);                                                      \
 	}                                                                                       \
 	H(h_subs32_##EXT)                                                                       \
 	{                                                                                       \
 		XR(rd) = subs32(c, (uint32_t)XR(rn), (uint32_t)(ext_##EXT(XR(rm)) << d->f1));   \
-		return d + 1;                                                                   \
+		return cpu_next(c, d + 1);                                                      \
 	}
 DEF_ADDSUB_X64(uxtb)
 DEF_ADDSUB_X64(uxth)
@@ -697,6 +735,12 @@ bool trans_ADDSUB_x(struct a64_dctx *s, arg_ADDSUB_x *a)
 	d->rm = reg_zr((unsigned)a->rm);
 	d->f1 = (uint8_t)a->imm3;
 	d->fn = fns[a->sf][a->option][a->op * 2 + a->s];
+	/* The extends that leave the operand as it is, without a shift. */
+	bool plain = (a->option & 3) == 3 || (!a->sf && (a->option & 3) == 2);
+	if (plain && a->imm3 == 0) {
+		static const dinsn_fn none[2][4] = { ADDSUB_ROW(32, none), ADDSUB_ROW(64, none) };
+		d->fn = none[a->sf][a->op * 2 + a->s];
+	}
 	return true;
 }
 #undef ADDSUB_ROW
@@ -706,42 +750,42 @@ bool trans_ADDSUB_x(struct a64_dctx *s, arg_ADDSUB_x *a)
 H(h_adc64)
 {
 	XR(rd) = XR(rn) + XR(rm) + c->cf;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_adc32)
 {
 	XR(rd) = (uint32_t)(XR(rn) + XR(rm) + c->cf);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_sbc64)
 {
 	XR(rd) = XR(rn) + ~XR(rm) + c->cf;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_sbc32)
 {
 	XR(rd) = (uint32_t)(XR(rn) + ~XR(rm) + c->cf);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_adcs64)
 {
 	XR(rd) = adc64(c, XR(rn), XR(rm), c->cf);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_adcs32)
 {
 	XR(rd) = adc32(c, (uint32_t)XR(rn), (uint32_t)XR(rm), c->cf);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_sbcs64)
 {
 	XR(rd) = adc64(c, XR(rn), ~XR(rm), c->cf);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_sbcs32)
 {
 	XR(rd) = adc32(c, (uint32_t)XR(rn), ~(uint32_t)XR(rm), c->cf);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_ADC(struct a64_dctx *s, arg_ADC *a)
@@ -771,7 +815,7 @@ bool trans_ADC(struct a64_dctx *s, arg_ADC *a)
 			adc64(c, XR(rn), (XR(rm) + d->imm) ^ (0 - (uint64_t)d->f1), d->f1);               \
 		else                                                                                      \
 			set_nzcv(c, (uint64_t)d->f2 << 28);                                               \
-		return d + 1;                                                                             \
+		return cpu_next(c, d + 1);                                                                \
 	}                                                                                                 \
 	H(h_ccmp32_##n)                                                                                   \
 	{                                                                                                 \
@@ -780,7 +824,7 @@ bool trans_ADC(struct a64_dctx *s, arg_ADC *a)
 			      d->f1);                                                                     \
 		else                                                                                      \
 			set_nzcv(c, (uint64_t)d->f2 << 28);                                               \
-		return d + 1;                                                                             \
+		return cpu_next(c, d + 1);                                                                \
 	}
 FOR_EACH_COND(DEF_CCMP)
 
@@ -813,19 +857,28 @@ bool trans_CCMP_i(struct a64_dctx *s, arg_CCMP_i *a)
 /* ==== Conditional select ==================================================
  * One handler per condition: rd = cond ? rn : (rm ^ imm) + f1, with
  * CSEL imm = 0, f1 = 0; CSINC imm = 0, f1 = 1; CSINV imm = ones, f1 = 0;
- * CSNEG imm = ones, f1 = 1 (-m = NOT(m) + 1). */
+ * CSNEG imm = ones, f1 = 1 (-m = NOT(m) + 1). Selected with a mask, not a
+ * branch: conditions such as carries in multi-word arithmetic are
+ * data-dependent, and a mispredicted host branch costs more than the
+ * whole instruction. */
 
-#define DEF_CSEL(n)                                                                 \
-	H(h_csel64_##n)                                                             \
-	{                                                                           \
-		XR(rd) = cond_holds(c, n) ? XR(rn) : (XR(rm) ^ d->imm) + d->f1;     \
-		return d + 1;                                                       \
-	}                                                                           \
-	H(h_csel32_##n)                                                             \
-	{                                                                           \
-		uint64_t r = cond_holds(c, n) ? XR(rn) : (XR(rm) ^ d->imm) + d->f1; \
-		XR(rd) = (uint32_t)r;                                               \
-		return d + 1;                                                       \
+static inline uint64_t csel_mask(bool cond, uint64_t t, uint64_t f)
+{
+	uint64_t m = -(uint64_t)cond;
+	return (t & m) | (f & ~m);
+}
+
+#define DEF_CSEL(n)                                                                          \
+	H(h_csel64_##n)                                                                      \
+	{                                                                                    \
+		XR(rd) = csel_mask(cond_holds(c, n), XR(rn), (XR(rm) ^ d->imm) + d->f1);     \
+		return cpu_next(c, d + 1);                                      \
+	}                                                                                    \
+	H(h_csel32_##n)                                                                      \
+	{                                                                                    \
+		uint64_t r = csel_mask(cond_holds(c, n), XR(rn), (XR(rm) ^ d->imm) + d->f1); \
+		XR(rd) = (uint32_t)r;                                                        \
+		return cpu_next(c, d + 1);                                      \
 	}
 FOR_EACH_COND(DEF_CSEL)
 
@@ -849,13 +902,13 @@ H(h_udiv64)
 {
 	uint64_t n = XR(rn), m = XR(rm);
 	XR(rd) = m ? n / m : 0;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_udiv32)
 {
 	uint32_t n = (uint32_t)XR(rn), m = (uint32_t)XR(rm);
 	XR(rd) = m ? n / m : 0;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_sdiv64)
 {
@@ -868,7 +921,7 @@ H(h_sdiv64)
 	else
 		r = (uint64_t)(n / m);
 	XR(rd) = r;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_sdiv32)
 {
@@ -881,48 +934,48 @@ H(h_sdiv32)
 	else
 		r = (uint32_t)(n / m);
 	XR(rd) = r;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_lslv64)
 {
 	XR(rd) = XR(rn) << (XR(rm) & 63);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_lsrv64)
 {
 	XR(rd) = XR(rn) >> (XR(rm) & 63);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_asrv64)
 {
 	XR(rd) = sh_asr64(XR(rn), XR(rm) & 63);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rorv64)
 {
 	XR(rd) = sh_ror64(XR(rn), XR(rm) & 63);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_lslv32)
 {
 	XR(rd) = sh_lsl32((uint32_t)XR(rn), XR(rm) & 31);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_lsrv32)
 {
 	XR(rd) = sh_lsr32((uint32_t)XR(rn), XR(rm) & 31);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_asrv32)
 {
 	XR(rd) = sh_asr32((uint32_t)XR(rn), XR(rm) & 31);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rorv32)
 {
 	XR(rd) = sh_ror32((uint32_t)XR(rn), XR(rm) & 31);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static void dp_reg3(dinsn *d, int64_t rd, int64_t rn, int64_t rm)
@@ -1061,22 +1114,22 @@ static inline uint32_t crc_bytes(const uint32_t *t, uint32_t crc, uint64_t v, un
 H(h_crc8)
 {
 	XR(rd) = crc_bytes(CRC_TAB(d), (uint32_t)XR(rn), XR(rm), 1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_crc16)
 {
 	XR(rd) = crc_bytes(CRC_TAB(d), (uint32_t)XR(rn), XR(rm), 2);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_crc32)
 {
 	XR(rd) = crc_bytes(CRC_TAB(d), (uint32_t)XR(rn), XR(rm), 4);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_crc64)
 {
 	XR(rd) = crc_bytes(CRC_TAB(d), (uint32_t)XR(rn), XR(rm), 8);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 #undef CRC_TAB
 
@@ -1105,39 +1158,39 @@ static inline uint64_t rbit64(uint64_t x)
 H(h_rbit64)
 {
 	XR(rd) = rbit64(XR(rn));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rbit32)
 {
 	XR(rd) = rbit64(XR(rn) << 32);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rev16_64)
 {
 	uint64_t x = XR(rn);
 	XR(rd) = (x >> 8 & 0x00ff00ff00ff00ffull) | (x & 0x00ff00ff00ff00ffull) << 8;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rev16_32)
 {
 	uint32_t x = (uint32_t)XR(rn);
 	XR(rd) = (x >> 8 & 0x00ff00ffu) | (x & 0x00ff00ffu) << 8;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rev32_64)
 {
 	XR(rd) = sh_ror64(__builtin_bswap64(XR(rn)), 32);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rev32)
 {
 	XR(rd) = __builtin_bswap32((uint32_t)XR(rn));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_rev64)
 {
 	XR(rd) = __builtin_bswap64(XR(rn));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_REV(struct a64_dctx *s, arg_REV *a)
@@ -1158,13 +1211,13 @@ H(h_clz64)
 {
 	uint64_t x = XR(rn);
 	XR(rd) = x ? (uint64_t)__builtin_clzll(x) : 64;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_clz32)
 {
 	uint32_t x = (uint32_t)XR(rn);
 	XR(rd) = x ? (uint64_t)__builtin_clz(x) : 32;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 /* CountLeadingSignBits(x) = CountLeadingZeroBits(x<N-1:1> EOR x<N-2:0>):
  * the N-1 bit value is the top N-1 bits of x EOR (x << 1); bit 0 forced to
@@ -1173,13 +1226,13 @@ H(h_cls64)
 {
 	uint64_t x = XR(rn);
 	XR(rd) = (uint64_t)__builtin_clzll((x ^ (x << 1)) | 1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_cls32)
 {
 	uint32_t x = (uint32_t)XR(rn);
 	XR(rd) = (uint64_t)__builtin_clz((x ^ (x << 1)) | 1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_CLZ(struct a64_dctx *s, arg_CLZ *a)
@@ -1196,32 +1249,32 @@ bool trans_CLZ(struct a64_dctx *s, arg_CLZ *a)
 H(h_madd64)
 {
 	XR(rd) = XR(ra) + XR(rn) * XR(rm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_msub64)
 {
 	XR(rd) = XR(ra) - XR(rn) * XR(rm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_mul64)
 {
 	XR(rd) = XR(rn) * XR(rm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_madd32)
 {
 	XR(rd) = (uint32_t)(XR(ra) + XR(rn) * XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_msub32)
 {
 	XR(rd) = (uint32_t)(XR(ra) - XR(rn) * XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_mul32)
 {
 	XR(rd) = (uint32_t)(XR(rn) * XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static inline uint64_t smul32(uint64_t n, uint64_t m)
@@ -1236,34 +1289,34 @@ static inline uint64_t umul32(uint64_t n, uint64_t m)
 H(h_smaddl)
 {
 	XR(rd) = XR(ra) + smul32(XR(rn), XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_smsubl)
 {
 	XR(rd) = XR(ra) - smul32(XR(rn), XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_umaddl)
 {
 	XR(rd) = XR(ra) + umul32(XR(rn), XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_umsubl)
 {
 	XR(rd) = XR(ra) - umul32(XR(rn), XR(rm));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_smulh)
 {
 	__int128 p = (__int128)(int64_t)XR(rn) * (int64_t)XR(rm);
 	XR(rd) = (uint64_t)(p >> 64);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_umulh)
 {
 	unsigned __int128 p = (unsigned __int128)XR(rn) * XR(rm);
 	XR(rd) = (uint64_t)(p >> 64);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static void dp_reg4(dinsn *d, int64_t rd, int64_t rn, int64_t rm, int64_t ra)

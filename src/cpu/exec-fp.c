@@ -139,7 +139,7 @@ static const dinsn *h_fp_3same(struct a64_cpu *c, const dinsn *d)
 			     &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* By element: Vm's lane d->imm for every lane. */
@@ -154,7 +154,7 @@ static const dinsn *h_fp_elem(struct a64_cpu *c, const dinsn *d)
 		lane_set(&r, fmt, i, bop(d->f0, fmt, lane_get(c, d->rd, fmt, i), lane_get(c, d->rn, fmt, i), b, &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* Vector pairwise: the pairs of Vm:Vn (Vn's first). */
@@ -170,7 +170,7 @@ static const dinsn *h_fp_pair(struct a64_cpu *c, const dinsn *d)
 	}
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* Scalar pairwise: lanes 0 and 1 of Vn. */
@@ -182,7 +182,7 @@ static const dinsn *h_fp_spair(struct a64_cpu *c, const dinsn *d)
 	u64 x = bop(d->f0, fmt, 0, lane_get(c, d->rn, fmt, 0), lane_get(c, d->rn, fmt, 1), &st);
 	set_scalar(c, d->rd, fmt, x);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* Across lanes (4S): Reduce() pairs lanes recursively, low half first. */
@@ -198,7 +198,7 @@ static const dinsn *h_fp_across(struct a64_cpu *c, const dinsn *d)
 	u64 lo = bop(op, fmt, 0, e[0], e[1], &st);
 	set_scalar(c, d->rd, fmt, bop(op, fmt, 0, lo, hi, &st));
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* Unary: f0 = op, f1 = fmt, f2 = lanes, imm = uop parameter. */
@@ -212,7 +212,7 @@ static const dinsn *h_fp_unary(struct a64_cpu *c, const dinsn *d)
 		lane_set(&r, fmt, i, uop(d->f0, fmt, lane_get(c, d->rn, fmt, i), (unsigned)d->imm, &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FCVT (scalar, between precisions): f1 = from, f2 = to. */
@@ -223,7 +223,7 @@ static const dinsn *h_fcvt(struct a64_cpu *c, const dinsn *d)
 	u64 x = fp_convert(d->f1, d->f2, lane_get(c, d->rn, d->f1, 0), fp_rmode_fpcr(c->fpcr), &st);
 	set_scalar(c, d->rd, d->f2, x);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FCVTN/FCVTN2, FCVTXN/FCVTXN2: f1 = from fmt, f2 = 1 for the "2" form
@@ -241,7 +241,7 @@ static const dinsn *h_fcvtn(struct a64_cpu *c, const dinsn *d)
 		lane_set(&r, to, i + (d->f2 ? n : 0), fp_convert(from, to, lane_get(c, d->rn, from, i), rm, &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FCVTL/FCVTL2: f1 = from fmt, f2 = 1: from the upper half. */
@@ -256,7 +256,7 @@ static const dinsn *h_fcvtl(struct a64_cpu *c, const dinsn *d)
 			 fp_convert(from, to, lane_get(c, d->rn, from, i + (d->f2 ? n : 0)), fp_rmode_fpcr(c->fpcr), &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FMADD FMSUB FNMADD FNMSUB: f1 = fmt, f2 = negate Ra, f3 = negate Rn. */
@@ -272,7 +272,7 @@ static const dinsn *h_fp_3src(struct a64_cpu *c, const dinsn *d)
 		n = fp_neg(fmt, n);
 	set_scalar(c, d->rd, fmt, fp_muladd(fmt, a, n, m, &st));
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FCMP/FCMPE: f1 = fmt, f2 = signalling, f3 = compare with zero. */
@@ -285,7 +285,7 @@ static const dinsn *h_fcmp(struct a64_cpu *c, const dinsn *d)
 	unsigned nzcv = fp_compare(fmt, lane_get(c, d->rn, fmt, 0), b, d->f2, &st);
 	set_nzcv(c, (u64)nzcv << 28);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FCCMP/FCCMPE: f0 = cond, f1 = fmt, f2 = signalling, f3 = nzcv. */
@@ -294,14 +294,14 @@ static const dinsn *h_fccmp(struct a64_cpu *c, const dinsn *d)
 	cpu_fp_check(c, d);
 	if (!cond_holds(c, d->f0)) {
 		set_nzcv(c, (u64)d->f3 << 28);
-		return d + 1;
+		return cpu_next(c, d + 1);
 	}
 	fpst st = { c->fpcr, 0 };
 	unsigned fmt = d->f1;
 	unsigned nzcv = fp_compare(fmt, lane_get(c, d->rn, fmt, 0), lane_get(c, d->rm, fmt, 0), d->f2, &st);
 	set_nzcv(c, (u64)nzcv << 28);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FCSEL: f0 = cond, f1 = fmt. */
@@ -310,7 +310,7 @@ static const dinsn *h_fcsel(struct a64_cpu *c, const dinsn *d)
 	cpu_fp_check(c, d);
 	unsigned fmt = d->f1;
 	set_scalar(c, d->rd, fmt, lane_get(c, cond_holds(c, d->f0) ? d->rn : d->rm, fmt, 0));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FMOV (scalar, immediate): imm = the value, f1 = fmt. */
@@ -318,7 +318,7 @@ static const dinsn *h_fmov_imm(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
 	set_scalar(c, d->rd, d->f1, d->imm);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FP to general register: rd = X slot, f1 = fmt, f2 = unsigned, f3 = ibits,
@@ -332,7 +332,7 @@ static const dinsn *h_fp_to_int(struct a64_cpu *c, const dinsn *d)
 			    &st);
 	c->x[d->rd] = x;
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* General register to FP: rn = X slot, f1 = fmt, f2 = unsigned, f3 = ibits,
@@ -345,7 +345,7 @@ static const dinsn *h_int_to_fp(struct a64_cpu *c, const dinsn *d)
 	u64 x = fp_from_fixed(fmt, c->x[d->rn], (unsigned)d->imm, d->f2, d->f3, fp_rmode_fpcr(c->fpcr), &st);
 	set_scalar(c, d->rd, fmt, x);
 	c->fpsr |= st.exc;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FMOV general <- FP: f1 = 32 or 64 bits, f2 = 64-bit lane (D[1]). */
@@ -354,7 +354,7 @@ static const dinsn *h_fmov_to_gen(struct a64_cpu *c, const dinsn *d)
 	cpu_fp_check(c, d);
 	u64 x = c->v[d->rn].d[d->f2];
 	c->x[d->rd] = d->f1 == 32 ? (uint32_t)x : x;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* FMOV FP <- general: f1 = 32 or 64 bits, f2 = 1: D[1] (lower half kept). */
@@ -368,7 +368,7 @@ static const dinsn *h_fmov_from_gen(struct a64_cpu *c, const dinsn *d)
 		c->v[d->rd].d[0] = d->f1 == 32 ? (uint32_t)x : x;
 		c->v[d->rd].d[1] = 0;
 	}
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* ---- decode ------------------------------------------------------------------ */

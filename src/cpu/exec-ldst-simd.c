@@ -149,7 +149,7 @@ static inline void wr_block(struct a64_cpu *c, const dinsn *d, uint64_t va, cons
 		c->v[d->rd].d[0] = lo;                                                  \
 		c->v[d->rd].d[1] = hi;                                                  \
 		WB;                                                                     \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 
 #define DEF_VST(SZ, form, VA, WB)                                                       \
@@ -166,7 +166,7 @@ static inline void wr_block(struct a64_cpu *c, const dinsn *d, uint64_t va, cons
 			mem_st(c, d, va, (SZ) & 15, c->v[d->rd].d[0], c->mmu_idx);      \
 		}                                                                       \
 		WB;                                                                     \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 
 #define DEF_VFORMS(DEF, SZ)                            \
@@ -260,7 +260,7 @@ bool trans_LDST_V_reg(struct a64_dctx *s, arg_LDST_V_reg *a)
 			t[0] = mem_ld(c, d, va, (SZ) & 15, c->mmu_idx);         \
 		c->v[d->rd].d[0] = t[0];                                        \
 		c->v[d->rd].d[1] = t[1];                                        \
-		return d + 1;                                                   \
+		return cpu_next(c, d + 1);                                      \
 	}
 DEF_VLDLIT(4)
 DEF_VLDLIT(8)
@@ -306,7 +306,7 @@ bool trans_LDR_V_lit(struct a64_dctx *s, arg_LDR_V_lit *a)
 		c->v[d->rd].d[0] = t[0];                                                \
 		c->v[d->rd].d[1] = t[1];                                                \
 		WB;                                                                     \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 
 #define DEF_VSTP(ES, form, VA, WB)                                                      \
@@ -332,7 +332,7 @@ bool trans_LDR_V_lit(struct a64_dctx *s, arg_LDR_V_lit *a)
 			}                                                               \
 		}                                                                       \
 		WB;                                                                     \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 
 #define DEF_VPAIR(DEF, ES)                       \
@@ -404,7 +404,7 @@ H(h_ld1_mult)
 		}
 	}
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_st1_mult)
@@ -425,7 +425,7 @@ H(h_st1_mult)
 	}
 	wr_block(c, d, base, buf, nr * rb, 1u << d->f0);
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* LD2/LD3/LD4 and ST2/ST3/ST4 (multiple structures): element e of register
@@ -454,7 +454,7 @@ H(h_ldn_mult)
 	for (unsigned s = 0; s < selem; s++)
 		vset(c, (d->rd + s) & 31, regs[s]);
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_stn_mult)
@@ -470,7 +470,7 @@ H(h_stn_mult)
 	interleave(mem, regs, selem, esz, rb / esz);
 	wr_block(c, d, base, mem, selem * rb, esz);
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static bool ldst_mult(struct a64_dctx *s, unsigned q, unsigned l, unsigned opcode, unsigned size, unsigned rn,
@@ -544,7 +544,7 @@ H(h_ld_single)
 		vset(c, t, r);
 	}
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_ld_repl)
@@ -564,7 +564,7 @@ H(h_ld_repl)
 		c->v[t].d[1] = (d->f3 & ST_Q) ? x : 0;
 	}
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 H(h_st_single)
@@ -586,7 +586,7 @@ H(h_st_single)
 			mem_st(c, d, base + s * esz, esz, v[s], idx);
 	}
 	st_writeback(c, d, base);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static bool ldst_single(struct a64_dctx *s, unsigned q, unsigned l, unsigned r, unsigned opcode, unsigned S,

@@ -93,17 +93,57 @@ static inline uint8_t *tlb_wr(struct a64_cpu *c, uint64_t va, unsigned len, unsi
 	return NULL;
 }
 
+/* A naturally aligned access of size bytes that hits the TLB: one compare
+ * covers the page and the alignment (an aligned access cannot cross the
+ * page); unaligned ones take the slow path, where mem_ld/mem_st serve them. */
+static inline bool tlb_rd1_hit(struct a64_cpu *c, uint64_t va, unsigned size, unsigned idx, const uint8_t **p)
+{
+	struct tlb_entry *e = &tlb_for(c, idx)[(va >> 12) & (TLB_SIZE - 1)];
+	if (unlikely(e->rtag != (va & (~0xfffull | (size - 1)))))
+		return false;
+	*p = (const uint8_t *)(uintptr_t)(va + e->addend);
+	return true;
+}
+
+static inline bool tlb_wr1_hit(struct a64_cpu *c, uint64_t va, unsigned size, unsigned idx, uint8_t **p)
+{
+	struct tlb_entry *e = &tlb_for(c, idx)[(va >> 12) & (TLB_SIZE - 1)];
+	if (unlikely(e->wtag != (va & (~0xfffull | (size - 1)))))
+		return false;
+	*p = (uint8_t *)(uintptr_t)(va + e->addend);
+	return true;
+}
+
+/* The same as a test, for fast paths that leave for a slow path on a miss. */
+static inline bool tlb_rd_hit(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx, const uint8_t **p)
+{
+	struct tlb_entry *e = &tlb_for(c, idx)[(va >> 12) & (TLB_SIZE - 1)];
+	if (unlikely(e->rtag != (va & ~0xfffull) || (va & 0xfff) > 0x1000 - len))
+		return false;
+	*p = (const uint8_t *)(uintptr_t)(va + e->addend);
+	return true;
+}
+
+static inline bool tlb_wr_hit(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx, uint8_t **p)
+{
+	struct tlb_entry *e = &tlb_for(c, idx)[(va >> 12) & (TLB_SIZE - 1)];
+	if (unlikely(e->wtag != (va & ~0xfffull) || (va & 0xfff) > 0x1000 - len))
+		return false;
+	*p = (uint8_t *)(uintptr_t)(va + e->addend);
+	return true;
+}
+
 /* Physical address of va, valid right after mem_host_rmw(va) (which leaves
  * va's page in the TLB entry). */
 static inline uint64_t rmw_pa(struct a64_cpu *c, uint64_t va, unsigned idx)
 {
-	return c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)].pa | (va & 0xfff);
+	return (c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)].pa & ~0xfffull) | (va & 0xfff);
 }
 
 /* PRFM in all its forms is a hint: no access, no fault. */
 static const dinsn *h_prfm(struct a64_cpu *c, const dinsn *d)
 {
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* ---- Single register: LDR/STR and the B/H/SB/SH/SW variants ----------------
@@ -130,25 +170,62 @@ static const dinsn *h_prfm(struct a64_cpu *c, const dinsn *d)
 #define WB_PRE (c->x[d->rn] = va)
 #define WB_POST (c->x[d->rn] = base + d->imm)
 
+/* Each handler is a fast path (SP base aligned or not SP, TLB hit inside
+ * the page) that calls nothing, so it needs no stack frame and jumps
+ * straight on to the next instruction, and a cold slow path that does the
+ * whole instruction with every check. Alignment needs no test on the fast
+ * path: with SCTLR_EL1.A set (or Device memory) TLB entries carry
+ * TLB_ALIGN and never hit there. */
+#define SLOW static __attribute__((noinline, cold)) const dinsn *
+/* d->f1: 15 if the base is SP (its alignment is checked), else 0. */
+#define SP_MISALIGNED(c, d, base) unlikely((base) & (d)->f1)
+
 #define DEF_LD1(kind, form, size, EXT, VA, IDX, WB)                                   \
-	static const dinsn *h_##kind##_##form(struct a64_cpu *c, const dinsn *d)      \
+	SLOW h_##kind##_##form##_slow(struct a64_cpu *c, const dinsn *d)              \
 	{                                                                             \
 		uint64_t base = ld_base(c, d);                                        \
 		uint64_t va = VA;                                                     \
 		uint64_t v = ld(c, d, va, size, IDX);                                 \
 		c->x[d->rd] = EXT(v);                                                 \
 		WB;                                                                   \
-		return d + 1;                                                         \
+		return cpu_next(c, d + 1);                               \
+	}                                                                             \
+	static const dinsn *h_##kind##_##form(struct a64_cpu *c, const dinsn *d)      \
+	{                                                                             \
+		uint64_t base = c->x[d->rn];                                          \
+		if (SP_MISALIGNED(c, d, base))                                        \
+			return h_##kind##_##form##_slow(c, d);                        \
+		uint64_t va = VA;                                                     \
+		const uint8_t *p;                                                     \
+		if (unlikely(!tlb_rd1_hit(c, va, size, IDX, &p)))                     \
+			return h_##kind##_##form##_slow(c, d);                        \
+		uint64_t v = ldn_host(p, size);                                       \
+		c->x[d->rd] = EXT(v);                                                 \
+		WB;                                                                   \
+		return cpu_next(c, d + 1);                               \
 	}
 
 #define DEF_ST1(kind, form, size, EXT, VA, IDX, WB)                                   \
-	static const dinsn *h_##kind##_##form(struct a64_cpu *c, const dinsn *d)      \
+	SLOW h_##kind##_##form##_slow(struct a64_cpu *c, const dinsn *d)              \
 	{                                                                             \
 		uint64_t base = ld_base(c, d);                                        \
 		uint64_t va = VA;                                                     \
 		st(c, d, va, size, c->x[d->rd], IDX);                                 \
 		WB;                                                                   \
-		return d + 1;                                                         \
+		return cpu_next(c, d + 1);                               \
+	}                                                                             \
+	static const dinsn *h_##kind##_##form(struct a64_cpu *c, const dinsn *d)      \
+	{                                                                             \
+		uint64_t base = c->x[d->rn];                                          \
+		if (SP_MISALIGNED(c, d, base))                                        \
+			return h_##kind##_##form##_slow(c, d);                        \
+		uint64_t va = VA;                                                     \
+		uint8_t *p;                                                           \
+		if (unlikely(!tlb_wr1_hit(c, va, size, IDX, &p)))                     \
+			return h_##kind##_##form##_slow(c, d);                        \
+		stn_host(p, size, c->x[d->rd]);                                       \
+		WB;                                                                   \
+		return cpu_next(c, d + 1);                               \
 	}
 
 #define DEF_FORMS(DEF, kind, size, EXT)                                  \
@@ -224,6 +301,7 @@ static bool ldst_single(struct a64_dctx *s, unsigned size, unsigned opc, unsigne
 	d->rn = reg_sp(rn);
 	d->rm = reg_zr(rm);
 	d->f0 = (uint8_t)shift;
+	d->f1 = rn == 31 ? 15 : 0; /* SP base: alignment checked (fast paths) */
 	d->imm = imm;
 	return true;
 }
@@ -264,7 +342,7 @@ bool trans_LDST_reg(struct a64_dctx *s, arg_LDST_reg *a)
 		uint64_t va = insn_pc(c, d) + d->imm;                         \
 		uint64_t v = ld(c, d, va, size, c->mmu_idx);                  \
 		c->x[d->rd] = EXT(v);                                         \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}
 DEF_LDLIT(ldlit32, 4, EXT_Z)
 DEF_LDLIT(ldlit64, 8, EXT_Z)
@@ -291,7 +369,23 @@ bool trans_LDR_lit(struct a64_dctx *s, arg_LDR_lit *a)
  * TLB hit, one lookup serves both. */
 
 #define DEF_LDP(kind, form, es, EXT, VA, WB)                                          \
+	static const dinsn *h_##kind##_##form##_slow(struct a64_cpu *c, const dinsn *d); \
 	static const dinsn *h_##kind##_##form(struct a64_cpu *c, const dinsn *d)      \
+	{                                                                             \
+		uint64_t base = c->x[d->rn];                                          \
+		if (SP_MISALIGNED(c, d, base))                                        \
+			return h_##kind##_##form##_slow(c, d);                        \
+		uint64_t va = VA;                                                     \
+		const uint8_t *p;                                                     \
+		if (unlikely(!tlb_rd_hit(c, va, 2 * (es), c->mmu_idx, &p)))           \
+			return h_##kind##_##form##_slow(c, d);                        \
+		uint64_t v1 = ldn_host(p, es), v2 = ldn_host(p + (es), es);           \
+		c->x[d->ra] = EXT(v2);                                                \
+		c->x[d->rd] = EXT(v1); /* Rt == Rt2: Rt's value */                   \
+		WB;                                                                   \
+		return cpu_next(c, d + 1);                               \
+	}                                                                             \
+	SLOW h_##kind##_##form##_slow(struct a64_cpu *c, const dinsn *d)              \
 	{                                                                             \
 		uint64_t base = ld_base(c, d);                                        \
 		uint64_t va = VA;                                                     \
@@ -309,11 +403,26 @@ bool trans_LDR_lit(struct a64_dctx *s, arg_LDR_lit *a)
 		c->x[d->ra] = EXT(v2);                                                \
 		c->x[d->rd] = EXT(v1); /* Rt == Rt2: Rt's value */                   \
 		WB;                                                                   \
-		return d + 1;                                                         \
+		return cpu_next(c, d + 1);                                            \
 	}
 
 #define DEF_STP(kind, form, es, EXT, VA, WB)                                          \
+	static const dinsn *h_##kind##_##form##_slow(struct a64_cpu *c, const dinsn *d); \
 	static const dinsn *h_##kind##_##form(struct a64_cpu *c, const dinsn *d)      \
+	{                                                                             \
+		uint64_t base = c->x[d->rn];                                          \
+		if (SP_MISALIGNED(c, d, base))                                        \
+			return h_##kind##_##form##_slow(c, d);                        \
+		uint64_t va = VA;                                                     \
+		uint8_t *p;                                                           \
+		if (unlikely(!tlb_wr_hit(c, va, 2 * (es), c->mmu_idx, &p)))           \
+			return h_##kind##_##form##_slow(c, d);                        \
+		stn_host(p, es, c->x[d->rd]);                                         \
+		stn_host(p + (es), es, c->x[d->ra]);                                  \
+		WB;                                                                   \
+		return cpu_next(c, d + 1);                               \
+	}                                                                             \
+	SLOW h_##kind##_##form##_slow(struct a64_cpu *c, const dinsn *d)              \
 	{                                                                             \
 		uint64_t base = ld_base(c, d);                                        \
 		uint64_t va = VA;                                                     \
@@ -329,7 +438,7 @@ bool trans_LDR_lit(struct a64_dctx *s, arg_LDR_lit *a)
 			mem_st(c, d, va + (es), es, v2, idx);                         \
 		}                                                                     \
 		WB;                                                                   \
-		return d + 1;                                                         \
+		return cpu_next(c, d + 1);                                            \
 	}
 
 #define DEF_PAIR_FORMS(DEF, kind, es, EXT)               \
@@ -366,6 +475,7 @@ bool trans_LDSTP(struct a64_dctx *s, arg_LDSTP *a)
 	d->rd = load ? reg_zr_w((unsigned)a->rt) : reg_zr((unsigned)a->rt);
 	d->ra = load ? reg_zr_w((unsigned)a->rt2) : reg_zr((unsigned)a->rt2);
 	d->rn = reg_sp((unsigned)a->rn);
+	d->f1 = a->rn == 31 ? 15 : 0; /* SP base: alignment checked (fast paths) */
 	d->imm = (uint64_t)(a->imm * (int64_t)es);
 	return true;
 }
@@ -436,7 +546,7 @@ static bool cas128(void *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t n
 		c->excl_size = (bits) / 8;                                                 \
 		c->excl_val[0] = v;                                                        \
 		c->x[d->rd] = v;                                                           \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}
 
 #define DEF_STXR(name, bits, ORD)                                                          \
@@ -454,7 +564,7 @@ static bool cas128(void *p, uint64_t *lo, uint64_t *hi, uint64_t nlo, uint64_t n
 		}                                                                          \
 		c->excl_addr = ~0ull;                                                      \
 		c->x[d->ra] = !ok;                                                         \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}
 
 DEF_LDXR(ldxr8, 8, ORD_LDX)
@@ -487,7 +597,7 @@ DEF_STXR(stlxr64, 64, ORD_STLX)
 		c->excl_val[0] = v;                                             \
 		c->x[d->rd] = (uint32_t)v;                                      \
 		c->x[d->rm] = v >> 32; /* Rt == Rt2: Rt2's value */             \
-		return d + 1;                                                   \
+		return cpu_next(c, d + 1);                                      \
 	}
 
 /* LDXP X: two 64-bit reads; a torn pair can only be followed by a failing
@@ -506,7 +616,7 @@ DEF_STXR(stlxr64, 64, ORD_STLX)
 		c->excl_val[1] = v2;                                            \
 		c->x[d->rd] = v1;                                               \
 		c->x[d->rm] = v2; /* Rt == Rt2: Rt2's value */                  \
-		return d + 1;                                                   \
+		return cpu_next(c, d + 1);                                      \
 	}
 
 #define DEF_STXP32(name, ORD)                                                              \
@@ -524,7 +634,7 @@ DEF_STXR(stlxr64, 64, ORD_STLX)
 		}                                                                          \
 		c->excl_addr = ~0ull;                                                      \
 		c->x[d->ra] = !ok;                                                         \
-		return d + 1;                                                              \
+		return cpu_next(c, d + 1);                                                 \
 	}
 
 static const dinsn *stxp64(struct a64_cpu *c, const dinsn *d)
@@ -540,7 +650,7 @@ static const dinsn *stxp64(struct a64_cpu *c, const dinsn *d)
 	}
 	c->excl_addr = ~0ull;
 	c->x[d->ra] = !ok;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 DEF_LDXP32(ldxp32, ORD_LDX)
@@ -624,7 +734,7 @@ bool trans_STXP(struct a64_dctx *s, arg_STXP *a)
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);                        \
 		}                                                                       \
 		c->x[d->rd] = v;                                                        \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 
 #define DEF_STREL(name, bits)                                                           \
@@ -644,7 +754,7 @@ bool trans_STXP(struct a64_dctx *s, arg_STXP *a)
 			mem_write_slow(c, d, va, (bits) / 8, v, idx);                   \
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);                        \
 		}                                                                       \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 
 /* LDAR (RCsc): seq_cst; LDAPR (RCpc): acquire. */
@@ -722,7 +832,7 @@ bool trans_LDAPR(struct a64_dctx *s, arg_LDAPR *a)
 		uint##bits##_t *p = mem_host_rmw(c, d, va, (bits) / 8, true, c->mmu_idx);     \
 		__atomic_compare_exchange_n(p, &exp, nv, false, ORD##o, FORD##o);             \
 		c->x[d->ra] = exp;                                                            \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}
 #define DEF_CAS_ORDS(bits) DEF_CAS(bits, 0) DEF_CAS(bits, 1) DEF_CAS(bits, 2) DEF_CAS(bits, 3)
 DEF_CAS_ORDS(8)
@@ -760,7 +870,7 @@ bool trans_CAS(struct a64_dctx *s, arg_CAS *a)
 		__atomic_compare_exchange_n(p, &exp, nv, false, ORD##o, FORD##o);             \
 		c->x[d->ra] = (uint32_t)exp;                                                  \
 		c->x[d->f2] = exp >> 32;                                                      \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}
 DEF_CASP32(0)
 DEF_CASP32(1)
@@ -777,7 +887,7 @@ static const dinsn *h_casp64(struct a64_cpu *c, const dinsn *d)
 	cas128(p, &lo, &hi, nlo, nhi);
 	c->x[d->ra] = lo;
 	c->x[d->f2] = hi;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* An odd Rs or Rt is UNDEFINED (Rs = 30 pairs X30 with XZR). */
@@ -832,7 +942,7 @@ bool trans_CASP(struct a64_dctx *s, arg_CASP *a)
 		uint##bits##_t *p = mem_host_rmw(c, d, va, (bits) / 8, true, c->mmu_idx);     \
 		uint##bits##_t old = AOP_##op(uint##bits##_t, int##bits##_t, p, v, ORD##o);   \
 		c->x[d->rd] = old;                                                            \
-		return d + 1;                                                                 \
+		return cpu_next(c, d + 1);                                                    \
 	}
 #define DEF_ATOM_ORDS(op, bits) DEF_ATOM(op, bits, 0) DEF_ATOM(op, bits, 1) DEF_ATOM(op, bits, 2) DEF_ATOM(op, bits, 3)
 #define DEF_ATOM_ALL(op) DEF_ATOM_ORDS(op, 8) DEF_ATOM_ORDS(op, 16) DEF_ATOM_ORDS(op, 32) DEF_ATOM_ORDS(op, 64)

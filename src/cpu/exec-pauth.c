@@ -183,20 +183,20 @@ static bool have_pauth(const struct a64_dctx *s)
 static const dinsn *h_pac(struct a64_cpu *c, const dinsn *d)
 {
 	c->x[d->rd] = pac_sign(c, d->f0, c->x[d->ra], c->x[d->rn]);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static const dinsn *h_aut(struct a64_cpu *c, const dinsn *d)
 {
 	c->x[d->rd] = pac_auth(c, d->f0, c->x[d->ra], c->x[d->rn]);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* XPACI / XPACD / XPACLRI: f0 = data. */
 static const dinsn *h_xpac(struct a64_cpu *c, const dinsn *d)
 {
 	c->x[d->rd] = pac_original(c, c->x[d->ra], d->f0);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static void set_pacaut(dinsn *d, bool aut, unsigned key, unsigned ptr, uint8_t mod_slot)
@@ -232,7 +232,7 @@ bool trans_XPAC(struct a64_dctx *s, arg_XPAC *a)
 static const dinsn *h_pacga(struct a64_cpu *c, const dinsn *d)
 {
 	c->x[d->rd] = compute_pac(c->x[d->rn], c->x[d->rm], c->apkey[KEY_GA]) & MASK(63, 32);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_PACGA(struct a64_dctx *s, arg_PACGA *a)
@@ -284,6 +284,7 @@ bool trans_PACHINT(struct a64_dctx *s, arg_PACHINT *a)
 
 static const dinsn *h_bra(struct a64_cpu *c, const dinsn *d)
 {
+	cpu_branch_mark(c, d);
 	return cpu_goto(c, pac_auth(c, d->f0, c->x[d->rn], c->x[d->rm]));
 }
 
@@ -291,6 +292,7 @@ static const dinsn *h_blra(struct a64_cpu *c, const dinsn *d)
 {
 	uint64_t target = pac_auth(c, d->f0, c->x[d->rn], c->x[d->rm]); /* before X30 changes */
 	c->x[30] = insn_pc(c, d) + 4;
+	cpu_branch_mark(c, d);
 	return cpu_goto(c, target);
 }
 
@@ -352,7 +354,7 @@ static const dinsn *h_ldra(struct a64_cpu *c, const dinsn *d)
 	uint64_t va = ldra_addr(c, d);
 	chk_align(c, d, va, 8, false);
 	c->x[d->rd] = mem_ld(c, d, va, 8, c->mmu_idx);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static const dinsn *h_ldra_wb(struct a64_cpu *c, const dinsn *d)
@@ -361,7 +363,7 @@ static const dinsn *h_ldra_wb(struct a64_cpu *c, const dinsn *d)
 	chk_align(c, d, va, 8, false);
 	c->x[d->rd] = mem_ld(c, d, va, 8, c->mmu_idx);
 	c->x[d->rn] = va;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_LDRA(struct a64_dctx *s, arg_LDRA *a)

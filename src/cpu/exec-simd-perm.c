@@ -36,7 +36,7 @@ static inline uint64_t replicate(uint64_t v, unsigned E)
 		uint64_t v = replicate(lane(&n, E, d->f3), E);                \
 		c->v[d->rd].d[0] = v;                                         \
 		c->v[d->rd].d[1] = d->f2 ? v : 0;                             \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_dup_gen_##SZ)                                                     \
 	{                                                                     \
@@ -44,7 +44,7 @@ static inline uint64_t replicate(uint64_t v, unsigned E)
 		uint64_t v = replicate(c->x[d->rn], E);                       \
 		c->v[d->rd].d[0] = v;                                         \
 		c->v[d->rd].d[1] = d->f2 ? v : 0;                             \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_ins_gen_##SZ)                                                     \
 	{                                                                     \
@@ -52,7 +52,7 @@ static inline uint64_t replicate(uint64_t v, unsigned E)
 		vr r = vget(c, d->rd);                                        \
 		setlane(&r, E, d->f3, c->x[d->rn]);                           \
 		vset(c, d->rd, r);                                            \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_ins_elem_##SZ)                                                    \
 	{                                                                     \
@@ -60,35 +60,35 @@ static inline uint64_t replicate(uint64_t v, unsigned E)
 		vr n = vget(c, d->rn), r = vget(c, d->rd);                    \
 		setlane(&r, E, d->f3, lane(&n, E, d->f2));                    \
 		vset(c, d->rd, r);                                            \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_umov_##SZ)                                                        \
 	{                                                                     \
 		simd_check(c, d);                                             \
 		vr n = vget(c, d->rn);                                        \
 		c->x[d->rd] = lane(&n, E, d->f3);                             \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_smov_x_##SZ)                                                      \
 	{                                                                     \
 		simd_check(c, d);                                             \
 		vr n = vget(c, d->rn);                                        \
 		c->x[d->rd] = (uint64_t)slane(&n, E, d->f3);                  \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_smov_w_##SZ)                                                      \
 	{                                                                     \
 		simd_check(c, d);                                             \
 		vr n = vget(c, d->rn);                                        \
 		c->x[d->rd] = (uint32_t)slane(&n, E, d->f3);                  \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}                                                                     \
 	H(h_dup_scalar_##SZ)                                                  \
 	{                                                                     \
 		simd_check(c, d);                                             \
 		vr n = vget(c, d->rn);                                        \
 		vset64(c, d->rd, lane(&n, E, d->f3));                         \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}
 DEF_DUP(0, 8)
 DEF_DUP(1, 16)
@@ -187,21 +187,21 @@ H(h_movi)
 	simd_check(c, d);
 	c->v[d->rd].d[0] = d->imm;
 	c->v[d->rd].d[1] = d->f2 ? d->imm : 0;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_orr_imm)
 {
 	simd_check(c, d);
 	c->v[d->rd].d[0] |= d->imm;
 	c->v[d->rd].d[1] = d->f2 ? c->v[d->rd].d[1] | d->imm : 0;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_bic_imm)
 {
 	simd_check(c, d);
 	c->v[d->rd].d[0] &= ~d->imm;
 	c->v[d->rd].d[1] = d->f2 ? c->v[d->rd].d[1] & ~d->imm : 0;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* AdvSIMDExpandImm (Arm ARM shared pseudocode), including the FMOV forms
@@ -282,7 +282,7 @@ H(h_tbl)
 	if (!d->f2)
 		r.d[1] = 0;
 	vset(c, d->rd, r);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_TBL(struct a64_dctx *s, arg_TBL *a)
@@ -328,7 +328,7 @@ bool trans_TBL(struct a64_dctx *s, arg_TBL *a)
 			break;                                                                    \
 		}                                                                                 \
 		vset(c, d->rd, r);                                                                \
-		return d + 1;                                                                     \
+		return cpu_next(c, d + 1);                                                        \
 	}
 DEF_PERM(0, 8)
 DEF_PERM(1, 16)
@@ -362,7 +362,7 @@ H(h_ext_q)
 	memcpy(buf, &c->v[d->rn], 16);
 	memcpy(buf + 16, &c->v[d->rm], 16);
 	memcpy(&c->v[d->rd], buf + d->f1, 16);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 H(h_ext_d)
 {
@@ -373,7 +373,7 @@ H(h_ext_d)
 	memcpy(buf + 8, &c->v[d->rm].d[0], 8);
 	memcpy(&r, buf + d->f1, 8);
 	vset64(c, d->rd, r);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_EXT(struct a64_dctx *s, arg_EXT *a)
@@ -446,7 +446,7 @@ enum { AC_ADDV, AC_SADDLV, AC_UADDLV, AC_SMAXV, AC_UMAXV, AC_SMINV, AC_UMINV };
 		}                                                                         \
 		}                                                                         \
 		vset64(c, d->rd, r);                                                      \
-		return d + 1;                                                             \
+		return cpu_next(c, d + 1);                                                \
 	}
 DEF_ACROSS(0, 8)
 DEF_ACROSS(1, 16)

@@ -291,7 +291,7 @@ OPF(uadalp) { return acc + a + b; }
 		}                                                                       \
 		QC_SET();                                                               \
 		vset(c, d->rd, r);                                                      \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 #define BS_VEC(E) lane(&m, E, i)
 #define BS_ELEM(E) lane(&m, E, d->f3)
@@ -323,7 +323,7 @@ OPF(uadalp) { return acc + a + b; }
 		for (unsigned i = 0; i < half; i++)                                     \
 			setlane(&r, E, half + i, OP(lane(&m, E, 2 * i), lane(&m, E, 2 * i + 1), 0, E, &qc, 0)); \
 		vset(c, d->rd, r);                                                      \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 #define DEF_PW(NAME, OP)                                  \
 	DEF_PW_E(h_##NAME, op_##OP, 0, 8)                 \
@@ -350,7 +350,7 @@ OPF(uadalp) { return acc + a + b; }
 		}                                                                       \
 		QC_SET();                                                               \
 		vset(c, d->rd, r);                                                      \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 #define BL_VEC(E) lane(&m, E, i + part)
 #define DEF_L(NAME, OP, WIDE)                                        \
@@ -381,7 +381,7 @@ OPF(uadalp) { return acc + a + b; }
 			setlane(&r, E, i + part, OP(lane(&n, 2 * E, i), lane(&m, 2 * E, i), 0, E, &qc, d->imm)); \
 		QC_SET();                                                               \
 		vset(c, d->rd, r);                                                      \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 #define DEF_N(NAME, OP)                                 \
 	DEF_N_E(h_##NAME, op_##OP, 0, 8)                \
@@ -399,7 +399,7 @@ OPF(uadalp) { return acc + a + b; }
 		for (unsigned i = 0; i < d->f1; i++)                                    \
 			setlane(&r, 2 * E, i, OP(lane(&n, E, 2 * i), lane(&n, E, 2 * i + 1), lane(&o, 2 * E, i), E, &qc, 0)); \
 		vset(c, d->rd, r);                                                      \
-		return d + 1;                                                           \
+		return cpu_next(c, d + 1);                                              \
 	}
 #define DEF_PL(NAME, OP)                                \
 	DEF_PL_E(h_##NAME, op_##OP, 0, 8)               \
@@ -462,7 +462,7 @@ DEF_LEL(sqdmlal, sqdmlal) DEF_LEL(sqdmlsl, sqdmlsl) DEF_LEL(sqdmull, sqdmull)
 			(void)o;                                               \
 			c->v[d->rd].d[i] = (EXPR);                             \
 		}                                                              \
-		return d + 1;                                                  \
+		return cpu_next(c, d + 1);                                     \
 	}                                                                      \
 	H(h_##NAME##_d)                                                        \
 	{                                                                      \
@@ -471,7 +471,7 @@ DEF_LEL(sqdmlal, sqdmlal) DEF_LEL(sqdmlsl, sqdmlsl) DEF_LEL(sqdmull, sqdmull)
 		uint64_t o = c->v[d->rd].d[0];                                 \
 		(void)o;                                                       \
 		vset64(c, d->rd, (EXPR));                                      \
-		return d + 1;                                                  \
+		return cpu_next(c, d + 1);                                     \
 	}
 DEF_LOGIC(and, n & m)
 DEF_LOGIC(bic, n & ~m)
@@ -517,7 +517,7 @@ static inline uint64_t swar_cmeq(uint64_t a, uint64_t b, unsigned E)
 		uint64_t n1 = c->v[d->rn].d[1], m1 = c->v[d->rm].d[1];              \
 		c->v[d->rd].d[0] = F(n0, m0, E);                                    \
 		c->v[d->rd].d[1] = d->f2 ? F(n1, m1, E) : 0;                        \
-		return d + 1;                                                       \
+		return cpu_next(c, d + 1);                                          \
 	}
 #define DEF_SWAR_ALL(NAME, F)                                                       \
 	DEF_SWAR(NAME, F, 0, 8) DEF_SWAR(NAME, F, 1, 16) DEF_SWAR(NAME, F, 2, 32)    \
@@ -532,7 +532,7 @@ H(h_addp_scalar)
 {
 	simd_check(c, d);
 	vset64(c, d->rd, c->v[d->rn].d[0] + c->v[d->rn].d[1]);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* REV16/REV32/REV64: r[i] = n[i ^ f3] (f3 = elements per container - 1). */
@@ -544,7 +544,7 @@ H(h_addp_scalar)
 		for (unsigned i = 0; i < d->f1; i++)                          \
 			setlane(&r, E, i, lane(&n, E, i ^ d->f3));            \
 		vset(c, d->rd, r);                                            \
-		return d + 1;                                                 \
+		return cpu_next(c, d + 1);                                    \
 	}
 DEF_REV_E(0, 8)
 DEF_REV_E(1, 16)
@@ -586,7 +586,7 @@ __attribute__((target("pclmul,sse2"))) static const dinsn *h_pmull64_ni(struct a
 	__m128i x = _mm_cvtsi64_si128((long long)c->v[d->rn].d[d->f2]);
 	__m128i y = _mm_cvtsi64_si128((long long)c->v[d->rm].d[d->f2]);
 	_mm_storeu_si128((__m128i *)(void *)&c->v[d->rd], _mm_clmulepi64_si128(x, y, 0));
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 #endif
 
@@ -597,7 +597,7 @@ H(h_pmull64)
 	clmul64(c->v[d->rn].d[d->f2], c->v[d->rm].d[d->f2], &lo, &hi);
 	c->v[d->rd].d[0] = lo;
 	c->v[d->rd].d[1] = hi;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* ---- Decoding ---------------------------------------------------------------- */

@@ -6,7 +6,7 @@
 
 static const dinsn *h_nop(struct a64_cpu *c, const dinsn *d)
 {
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* WFI/WFE: the hypervisor traps both (HCR_EL2.TWI/TWE), so they exit to the
@@ -39,20 +39,36 @@ bool trans_HINT(struct a64_dctx *s, arg_HINT *a)
 static const dinsn *h_clrex(struct a64_cpu *c, const dinsn *d)
 {
 	c->excl_addr = ~0ull;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static const dinsn *h_barrier(struct a64_cpu *c, const dinsn *d)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 /* ISB: a context synchronization event. Re-look-up the next instruction so
- * code and translation changes made before it take effect. */
+ * code and translation changes made before it take effect: the lookup
+ * applies pending epochs and re-validates the decoded page, like a branch
+ * (Linux runs an ISB before every counter read, so no trip through the run
+ * loop). */
 static const dinsn *h_isb(struct a64_cpu *c, const dinsn *d)
 {
-	cpu_resync(c, insn_pc(c, d) + 4);
+	cpu_branch_mark(c, d);
+	return cpu_lookup(c, insn_pc(c, d) + 4);
+}
+
+/* After a write to PSTATE.DAIF: unmasking may let a pending interrupt in,
+ * which the run loop takes; otherwise nothing the decoded pages or the TLB
+ * depend on changed. The VMM sets the lines only between runs. */
+static const dinsn *daif_written(struct a64_cpu *c, const dinsn *d)
+{
+	bool irq = atomic_load_explicit(&c->irq_line, memory_order_relaxed) && !(c->daif & (1u << 7));
+	bool fiq = atomic_load_explicit(&c->fiq_line, memory_order_relaxed) && !(c->daif & (1u << 6));
+	if (irq || fiq)
+		cpu_resync(c, insn_pc(c, d) + 4);
+	return cpu_next(c, d + 1);
 }
 
 bool trans_CLREX(struct a64_dctx *s, arg_CLREX *a)
@@ -87,7 +103,7 @@ static const dinsn *h_msr_spsel(struct a64_cpu *c, const dinsn *d)
 	if (c->el == 0)
 		cpu_undef(c, d);
 	cpu_set_el_spsel(c, c->el, d->f0 & 1);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static const dinsn *h_msr_daif(struct a64_cpu *c, const dinsn *d)
@@ -99,8 +115,7 @@ static const dinsn *h_msr_daif(struct a64_cpu *c, const dinsn *d)
 		c->daif |= bits;
 	else
 		c->daif &= ~bits;
-	/* Unmasking may let a pending interrupt in: re-enter the loop. */
-	cpu_resync(c, insn_pc(c, d) + 4);
+	return daif_written(c, d);
 }
 
 bool trans_MSR_imm(struct a64_dctx *s, arg_MSR_imm *a)
@@ -127,22 +142,22 @@ bool trans_MSR_imm(struct a64_dctx *s, arg_MSR_imm *a)
 static const dinsn *h_mrs_tpidr_el0(struct a64_cpu *c, const dinsn *d)
 {
 	c->x[d->rd] = c->tpidr_el0;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 static const dinsn *h_msr_tpidr_el0(struct a64_cpu *c, const dinsn *d)
 {
 	c->tpidr_el0 = c->x[d->rd];
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 static const dinsn *h_mrs_nzcv(struct a64_cpu *c, const dinsn *d)
 {
 	c->x[d->rd] = pstate_nzcv(c);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 static const dinsn *h_msr_nzcv(struct a64_cpu *c, const dinsn *d)
 {
 	set_nzcv(c, c->x[d->rd]);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static const dinsn *h_mrs(struct a64_cpu *c, const dinsn *d)
@@ -151,7 +166,7 @@ static const dinsn *h_mrs(struct a64_cpu *c, const dinsn *d)
 	if (!sysreg_read(c, d, (uint16_t)d->imm, d->f0, &v))
 		cpu_undef(c, d);
 	c->x[d->rd] = v;
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static const dinsn *h_msr(struct a64_cpu *c, const dinsn *d)
@@ -163,11 +178,18 @@ static const dinsn *h_msr(struct a64_cpu *c, const dinsn *d)
 	cpu_resync(c, insn_pc(c, d) + 4);
 }
 
+static const dinsn *h_msr_daif_reg(struct a64_cpu *c, const dinsn *d)
+{
+	if (!sysreg_write(c, d, (uint16_t)d->imm, d->f0, c->x[d->rd]))
+		cpu_undef(c, d);
+	return daif_written(c, d);
+}
+
 static const dinsn *h_msr_el0_plain(struct a64_cpu *c, const dinsn *d)
 {
 	if (!sysreg_write(c, d, (uint16_t)d->imm, d->f0, c->x[d->rd]))
 		cpu_undef(c, d);
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 static uint16_t sysreg_enc(int64_t op0, int64_t op1, int64_t crn, int64_t crm, int64_t op2)
@@ -200,6 +222,8 @@ bool trans_MSR(struct a64_dctx *s, arg_MSR *a)
 		s->d->fn = h_msr_tpidr_el0;
 	else if (enc == 0xda10)
 		s->d->fn = h_msr_nzcv;
+	else if (enc == 0xda11) /* DAIF */
+		s->d->fn = h_msr_daif_reg;
 	else if (enc == 0xda20 || enc == 0xda21 || sysreg_write_no_resync(enc)) /* no translation effect */
 		s->d->fn = h_msr_el0_plain;
 	else
@@ -296,13 +320,20 @@ static const dinsn *h_sys(struct a64_cpu *c, const dinsn *d)
 	case SYS_TLBI:
 		if (c->el == 0)
 			cpu_undef(c, d);
-		/* Over-invalidation is always allowed: every vCPU drops its
-		 * TLB, and the inner-shareable forms must have reached the
-		 * others before the guest's DSB completes. */
-		cpu_tlb_shootdown(c);
-		cpu_resync(c, insn_pc(c, d) + 4);
+		/* Over-invalidation is always allowed: every other vCPU drops
+		 * its TLB, and the inner-shareable forms must have reached the
+		 * others before the guest's DSB completes. By VA (op2 1, 3, 5,
+		 * 7: Xt[43:0] = VA[55:12]) this vCPU drops only that VA's
+		 * entries. */
+		if (d->f2 & 1)
+			cpu_tlb_shootdown_va(c, (xt & 0xfffffffffffull) << 12);
+		else
+			cpu_tlb_shootdown(c);
+		/* The instruction TLB went too: look the next one up again. */
+		cpu_branch_mark(c, d);
+		return cpu_lookup(c, insn_pc(c, d) + 4);
 	}
-	return d + 1;
+	return cpu_next(c, d + 1);
 }
 
 bool trans_SYS(struct a64_dctx *s, arg_SYS *a)

@@ -56,7 +56,7 @@ enum { REG_ZR = 31, REG_SINK = 32, REG_SP = 33, NREGS = 34 };
  * Direct-mapped, per translation regime (mmu index). A tag is the VA of a
  * 4 KiB page; an entry that must take the slow path for an access type has
  * TLB_INVALID in that tag. */
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_INVALID 1ull
 /* Tag flag: the page is valid for the access but unaligned accesses to it
@@ -66,13 +66,18 @@ enum { REG_ZR = 31, REG_SINK = 32, REG_SP = 33, NREGS = 34 };
 struct tlb_entry {
 	uint64_t rtag, wtag;
 	uintptr_t addend; /* host = va + addend */
-	uint64_t pa;      /* physical page */
+	uint64_t pa;      /* physical page | log2 of the mapping's size (page or block) */
 };
 enum { MMU_EL0 = 0, MMU_EL1 = 1, MMU_NIDX = 2 };
 
 struct itlb_entry {
 	uint64_t tag;
 	struct dpage *dp;
+	uint64_t shift; /* log2 of the mapping's size (page or block) */
+	/* dp's validity stamp, copied here so a lookup that hits need not
+	 * touch the dpage's own fields (another cache line) */
+	const _Atomic uint32_t *gen_ptr;
+	uint32_t gen, ic_epoch;
 };
 #define ITLB_SIZE 256
 
@@ -89,14 +94,17 @@ struct a64_region {
 struct a64_vm {
 	struct a64_region regions[A64_MAX_REGIONS];
 	unsigned nregions;
-	_Atomic uint32_t map_epoch;  /* map/unmap/protect: every TLB is stale */
 	_Atomic uint32_t code_epoch; /* a page became code: write TLBs are stale */
 	_Atomic uint32_t ic_epoch;   /* IC IALLU(IS): every dpage is stale */
 	_Atomic uint32_t layout_epoch; /* map/unmap: decoded pages may point at freed regions */
+	/* map/unmap/protect, TLBI: every TLB is stale. Bumped by every TLBI,
+	 * so on a cache line of its own: the epochs above are read at every
+	 * instruction lookup. */
+	_Atomic uint32_t map_epoch __attribute__((aligned(64)));
 	/* The vCPUs, for TLB shootdowns (slots are set at creation and cleared
 	 * when a vCPU is freed, which only happens once the VM has stopped). */
 #define A64_MAX_CPUS 64
-	struct a64_cpu *_Atomic cpus[A64_MAX_CPUS];
+	struct a64_cpu *_Atomic cpus[A64_MAX_CPUS] __attribute__((aligned(64)));
 	uint64_t cntfrq;
 	uint64_t boot_ns;
 	bool pauth; /* FEAT_PAuth implemented and advertised (exec-pauth.c) */
@@ -146,13 +154,25 @@ struct a64_cpu {
 
 	/* Execution state: the page being executed. */
 	struct dpage *cur_dp;
+	/* The last control-flow entry of the current chain (for counting
+	 * instructions: see cpu_next and run.c). */
+	const dinsn *tail;
+	const dinsn *chain_start; /* where the run loop entered the chain */
+	uint64_t chain_skip; /* entries the chain jumped over (forward branches) */
 	uint64_t cur_va_page;
 	uint64_t pc; /* valid only outside the inner loop */
 
 	struct tlb_entry tlb[MMU_NIDX][TLB_SIZE];
-	struct tlb_entry (*tlb_cur)[TLB_SIZE]; /* not used: see mmu_idx */
+	struct tlb_entry *dtlb; /* tlb[mmu_idx], kept with it (cpu_set_el_spsel) */
 	uint32_t mmu_idx;
 	struct itlb_entry itlb[ITLB_SIZE];
+	/* VA ranges (bits 55:0) of the mappings larger than 4 KiB that TLB
+	 * entries came from since the last full flush: a TLBI by VA inside one
+	 * must search the whole TLB, elsewhere only va's own slots. */
+#define TLB_BIG_RANGES 8
+	struct { uint64_t lo, hi; } tlb_big[TLB_BIG_RANGES];
+	uint32_t tlb_big_n;
+	bool tlb_big_all; /* more ranges than that: always search */
 	uint32_t seen_map_epoch, seen_code_epoch, seen_layout_epoch;
 	/* For TLB shootdowns: the map epoch this vCPU has applied, and whether
 	 * it is inside a64_cpu_run (a vCPU outside holds no live TLB state:
@@ -199,9 +219,10 @@ static inline bool cond_holds(const struct a64_cpu *c, unsigned cond)
 	case 1: r = c->cf != 0; break;                                   /* CS */
 	case 2: r = (int64_t)c->nf < 0; break;                           /* MI */
 	case 3: r = (int64_t)c->vf < 0; break;                           /* VS */
-	case 4: r = c->cf != 0 && c->zf != 0; break;                     /* HI */
+	/* & rather than &&: no host branch (see the CSEL handlers) */
+	case 4: r = (c->cf != 0) & (c->zf != 0); break;                  /* HI */
 	case 5: r = ((int64_t)c->nf < 0) == ((int64_t)c->vf < 0); break; /* GE */
-	case 6: r = ((int64_t)c->nf < 0) == ((int64_t)c->vf < 0) && c->zf != 0; break; /* GT */
+	case 6: r = (((int64_t)c->nf < 0) == ((int64_t)c->vf < 0)) & (c->zf != 0); break; /* GT */
 	default: return true;                                            /* AL, NV */
 	}
 	return (cond & 1) ? !r : r;
@@ -219,6 +240,44 @@ static inline uint8_t reg_sp(unsigned n) { return n == 31 ? REG_SP : (uint8_t)n;
 static inline uint64_t insn_pc(const struct a64_cpu *c, const dinsn *d)
 {
 	return c->cur_va_page + ((uint64_t)(d - c->cur_dp->e) << 2);
+}
+
+/* Continue with entry d. Straight-line handlers end with
+ * `return cpu_next(c, d + 1)`: in optimised builds the handler jumps
+ * straight into the next one (a sibling call), so a run of instructions up
+ * to the next taken branch costs no trip through the run loop, and each
+ * handler's own indirect jump predicts its successor. The chain cannot leave
+ * the decoded page (its sentinel returns), which bounds its depth where the
+ * compiler makes real calls; unoptimised builds return to the loop after
+ * every instruction instead (same behaviour, shallow stacks). Control-flow
+ * handlers record themselves in c->tail (cpu_branch_mark) so the run loop
+ * can count the chain's instructions. */
+static inline const dinsn *cpu_next(struct a64_cpu *c, const dinsn *d)
+{
+#ifdef __OPTIMIZE__
+	return d->fn(c, d);
+#else
+	(void)c;
+	return d;
+#endif
+}
+/* A taken forward branch inside the page continues the chain at d, which
+ * is n + 1 entries on: the entries only increase, so the chain still ends
+ * in this page; the n skipped ones are not counted. */
+static inline const dinsn *cpu_next_skip(struct a64_cpu *c, const dinsn *d, uint64_t n)
+{
+#ifdef __OPTIMIZE__
+	c->chain_skip += n;
+	return d->fn(c, d);
+#else
+	(void)c;
+	(void)n;
+	return d;
+#endif
+}
+static inline void cpu_branch_mark(struct a64_cpu *c, const dinsn *d)
+{
+	c->tail = d;
 }
 
 /* Full lookup of the entry for a VA (instruction fetch translation). May
@@ -292,6 +351,13 @@ static inline void stn_host(void *p, unsigned size, uint64_t v)
 	}
 }
 
+/* The TLB of regime idx: for idx == c->mmu_idx (the usual case, known to
+ * the compiler) the cached pointer, saving the index arithmetic. */
+static inline struct tlb_entry *tlb_for(struct a64_cpu *c, unsigned idx)
+{
+	return idx == c->mmu_idx ? c->dtlb : c->tlb[idx];
+}
+
 /* Load/store `size` (1,2,4,8) bytes at va through the TLB of regime idx
  * (c->mmu_idx normally; MMU_EL0 for LDTR/STTR). Little-endian only. */
 static inline uint64_t mem_ld(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, unsigned idx)
@@ -312,9 +378,17 @@ static inline void mem_st(struct a64_cpu *c, const dinsn *d, uint64_t va, unsign
 }
 
 void tlb_flush_all(struct a64_cpu *c);
+/* Drop the TLB entries (data, both regimes, and instruction) that a
+ * mapping of va may have made: every entry whose page or block holds va. */
+void tlb_flush_va(struct a64_cpu *c, uint64_t va);
+/* A TLB entry for va comes from a mapping of 2^shift bytes. */
+void tlb_note_size(struct a64_cpu *c, uint64_t va, unsigned shift);
 /* TLBI: invalidate every vCPU's TLB and wait until each running one has
  * done so, as the DSB after a broadcast TLBI guarantees. */
 void cpu_tlb_shootdown(struct a64_cpu *c);
+/* The same for a TLBI by VA: this vCPU drops only va's entries when no
+ * other change to the map is pending for it; the others flush everything. */
+void cpu_tlb_shootdown_va(struct a64_cpu *c, uint64_t va);
 /* Wait for every running vCPU but self (may be NULL) to apply map epoch want. */
 void vm_tlb_sync(struct a64_vm *vm, struct a64_cpu *self, uint32_t want);
 void tlb_flush_writes(struct a64_cpu *c);
@@ -324,6 +398,9 @@ struct a64_region *vm_find_region(struct a64_vm *vm, uint64_t pa);
 /* Translate a VA for the current regime; MMU off: identity. Returns false
  * on fault (and fills *fsc with the fault status code). */
 bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc);
+/* The same, also giving log2 of the size of the page or block mapping va. */
+bool mmu_translate_sz(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc,
+		      unsigned *shift);
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 
 /* ---- System registers (sysreg.c) ----------------------------------------- */

@@ -13,9 +13,11 @@
 
 struct a64_vm *a64_vm_new(uint64_t cntfrq_hz)
 {
-	struct a64_vm *vm = calloc(1, sizeof(*vm));
+	/* aligned: the map epoch has a cache line of its own */
+	struct a64_vm *vm = aligned_alloc(64, (sizeof(*vm) + 63) & ~(size_t)63);
 	if (!vm)
 		return NULL;
+	memset(vm, 0, sizeof(*vm));
 	vm->cntfrq = cntfrq_hz ? cntfrq_hz : 24000000;
 	vm->boot_ns = host_ns();
 	return vm;
@@ -147,6 +149,9 @@ void a64_vm_code_written(struct a64_vm *vm, const void *host, size_t size)
 
 void tlb_flush_all(struct a64_cpu *c)
 {
+	c->stats.tlb_flushes++;
+	c->tlb_big_n = 0;
+	c->tlb_big_all = false;
 	for (unsigned i = 0; i < MMU_NIDX; i++)
 		for (unsigned j = 0; j < TLB_SIZE; j++) {
 			c->tlb[i][j].rtag = TLB_INVALID;
@@ -154,6 +159,61 @@ void tlb_flush_all(struct a64_cpu *c)
 		}
 	for (unsigned i = 0; i < ITLB_SIZE; i++)
 		c->itlb[i].tag = TLB_INVALID;
+}
+
+/* Does an entry for the 4 KiB page vpage, made from a mapping of 2^shift
+ * bytes, translate va? VA bits 55:shift decide (the top byte may differ:
+ * over-invalidation is allowed). */
+static bool tlb_covers(uint64_t vpage, unsigned shift, uint64_t va)
+{
+	uint64_t mask = 0x00fffffffffff000ull & ~((1ull << shift) - 1);
+	return ((vpage ^ va) & mask) == 0;
+}
+
+#define VA_BITS_MASK 0x00ffffffffffffffull
+
+void tlb_note_size(struct a64_cpu *c, uint64_t va, unsigned shift)
+{
+	if (shift <= 12 || c->tlb_big_all)
+		return;
+	uint64_t lo = va & VA_BITS_MASK & ~((1ull << shift) - 1), hi = lo + (1ull << shift);
+	for (unsigned i = 0; i < c->tlb_big_n; i++)
+		if (c->tlb_big[i].lo <= hi && lo <= c->tlb_big[i].hi) { /* overlaps or touches: merge */
+			c->tlb_big[i].lo = c->tlb_big[i].lo < lo ? c->tlb_big[i].lo : lo;
+			c->tlb_big[i].hi = c->tlb_big[i].hi > hi ? c->tlb_big[i].hi : hi;
+			return;
+		}
+	if (c->tlb_big_n == TLB_BIG_RANGES) {
+		c->tlb_big_all = true;
+		return;
+	}
+	c->tlb_big[c->tlb_big_n].lo = lo;
+	c->tlb_big[c->tlb_big_n].hi = hi;
+	c->tlb_big_n++;
+}
+
+void tlb_flush_va(struct a64_cpu *c, uint64_t va)
+{
+	bool all = c->tlb_big_all;
+	for (unsigned i = 0; i < c->tlb_big_n && !all; i++)
+		all = (va & VA_BITS_MASK) - c->tlb_big[i].lo < c->tlb_big[i].hi - c->tlb_big[i].lo;
+	/* Outside every larger mapping: va's own slots are the only candidates. */
+	unsigned lo = all ? 0 : (va >> 12) & (TLB_SIZE - 1), n = all ? TLB_SIZE : 1;
+	unsigned ilo = all ? 0 : (va >> 12) & (ITLB_SIZE - 1), in = all ? ITLB_SIZE : 1;
+	for (unsigned i = 0; i < MMU_NIDX; i++)
+		for (unsigned j = lo; j < lo + n; j++) {
+			struct tlb_entry *e = &c->tlb[i][j];
+			uint64_t tag = e->rtag != TLB_INVALID ? e->rtag : e->wtag;
+			if (tag != TLB_INVALID && tlb_covers(tag & ~0xfffull, (unsigned)(e->pa & 0x3f), va)) {
+				e->rtag = TLB_INVALID;
+				e->wtag = TLB_INVALID;
+			}
+		}
+	for (unsigned i = ilo; i < ilo + in; i++) {
+		struct itlb_entry *ie = &c->itlb[i];
+		if (ie->tag != TLB_INVALID && tlb_covers(ie->tag & ~0xfffull, (unsigned)ie->shift, va))
+			ie->tag = TLB_INVALID;
+	}
 }
 
 void tlb_flush_writes(struct a64_cpu *c)
@@ -256,6 +316,7 @@ static uint8_t *access_page(struct a64_cpu *c, const dinsn *d, uint64_t va, bool
 	uint64_t vpage = va & ~0xfffull;
 	uint64_t ppage = pa & ~0xfffull;
 	uintptr_t addend = (uintptr_t)(host - (pa & 0xfff)) - (uintptr_t)vpage;
+	tlb_note_size(c, va, r.page_shift);
 	uint64_t flags = alchk ? TLB_ALIGN : 0;
 	/* Both regimes from the one walk (the write tag stays invalid on pages
 	 * holding decoded code, so that stores to them invalidate it). */
@@ -265,7 +326,7 @@ static uint8_t *access_page(struct a64_cpu *c, const dinsn *d, uint64_t va, bool
 		if (i != idx && !(r.perms & (rbit[i] | wbit[i])))
 			continue;
 		e->addend = addend;
-		e->pa = ppage;
+		e->pa = ppage | r.page_shift;
 		e->rtag = (r.perms & rbit[i]) && (perm & ACCEL_MEM_READ) ? vpage | flags : TLB_INVALID;
 		e->wtag = (r.perms & wbit[i]) && (perm & ACCEL_MEM_WRITE) && !code ? vpage | flags : TLB_INVALID;
 	}

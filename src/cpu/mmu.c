@@ -45,11 +45,13 @@ bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_
  * (bit 7) and CM (bit 8); shifted into PAR_EL1 it is PTW (bit 8) and S
  * (bit 9). Callers that can should exit to the VMM instead (mem.c does). */
 #define MMU_FSC_S1PTW 0x180u
-bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc)
+bool mmu_translate_sz(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc,
+		      unsigned *shift)
 {
 	struct pgw_result r;
 	if (mmu_xlate(c, va, access, idx == MMU_EL0, &r)) {
 		*pa = r.pa;
+		*shift = r.page_shift;
 		return true;
 	}
 	if (r.fault == PGW_STAGE2) {
@@ -61,4 +63,10 @@ bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uin
 	}
 	*fsc = r.fsc;
 	return false;
+}
+
+bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc)
+{
+	unsigned shift;
+	return mmu_translate_sz(c, va, idx, access, pa, fsc, &shift);
 }

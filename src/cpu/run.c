@@ -10,8 +10,10 @@
 #include "cpu/internal.h"
 #include "cpu/timer.h"
 
-/* Instructions run between checks of kicks, interrupts and epochs. */
-#define CHUNK 512
+/* Instructions run between checks of kicks, interrupts and epochs: the
+ * run loop checks after the chain (a run of instructions up to a taken
+ * branch or the page's end, see cpu_next) that reaches this many. */
+#define CHUNK 1024
 /* Decoded pages kept per vCPU before the cache is dropped and refilled. */
 #define DPAGE_CAP 8192
 
@@ -22,6 +24,11 @@ bool a64_decode(struct a64_dctx *s, uint32_t insn);
 static const dinsn *h_decode(struct a64_cpu *c, const dinsn *cd);
 static const dinsn *h_page_end(struct a64_cpu *c, const dinsn *d)
 {
+	cpu_branch_mark(c, d - 1); /* ends the chain; not an instruction */
+	/* Reached by chaining: end the chain here, so the run loop's checks
+	 * see the page's end like any other instruction boundary. */
+	if (d != c->chain_start)
+		return d;
 	return cpu_lookup(c, c->cur_va_page + 0x1000);
 }
 
@@ -177,10 +184,18 @@ const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
 	struct dpage *dp;
 	if (likely(ie->tag == (page | c->mmu_idx << 1))) {
 		dp = ie->dp;
+		if (unlikely(atomic_load_explicit(ie->gen_ptr, memory_order_acquire) != ie->gen ||
+			     atomic_load_explicit(&c->vm->ic_epoch, memory_order_acquire) != ie->ic_epoch)) {
+			dpage_validate(c, dp);
+			ie->gen = dp->gen;
+			ie->ic_epoch = dp->ic_epoch;
+		}
 	} else {
 		uint64_t pa;
 		uint32_t fsc;
-		if (!mmu_translate(c, va, c->mmu_idx, ACC_EXEC, &pa, &fsc)) {
+		unsigned shift;
+		c->stats.itlb_misses++;
+		if (!mmu_translate_sz(c, va, c->mmu_idx, ACC_EXEC, &pa, &fsc, &shift)) {
 			/* Stage-1 instruction abort. */
 			uint32_t ec = c->el == 0 ? EC_IABT_LOWER : EC_IABT_CUR;
 			cpu_exception(c, va, ec << 26 | 1u << 25 | fsc, va, true);
@@ -195,8 +210,13 @@ const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
 		dp = dpage_get(c, pa & ~0xfffull, r);
 		ie->tag = page | c->mmu_idx << 1;
 		ie->dp = dp;
+		ie->shift = shift;
+		tlb_note_size(c, va, shift);
+		dpage_validate(c, dp);
+		ie->gen_ptr = dp->gen_ptr;
+		ie->gen = dp->gen;
+		ie->ic_epoch = dp->ic_epoch;
 	}
-	dpage_validate(c, dp);
 	c->cur_dp = dp;
 	c->cur_va_page = page;
 	return &dp->e[(va & 0xfff) >> 2];
@@ -228,6 +248,20 @@ void vm_tlb_sync(struct a64_vm *vm, struct a64_cpu *self, uint32_t want)
 	}
 }
 
+void cpu_tlb_shootdown_va(struct a64_cpu *c, uint64_t va)
+{
+	uint32_t old = atomic_fetch_add(&c->vm->map_epoch, 1);
+	if (old == c->seen_map_epoch) {
+		/* Only this TLBI changed the map since this vCPU last applied
+		 * it: apply it here by dropping va's entries alone. */
+		c->seen_map_epoch = old + 1;
+		atomic_store_explicit(&c->ack_map_epoch, old + 1, memory_order_release);
+		tlb_flush_va(c, va);
+	}
+	check_epochs(c, false);
+	vm_tlb_sync(c->vm, c, old + 1);
+}
+
 void cpu_tlb_shootdown(struct a64_cpu *c)
 {
 	uint32_t want = atomic_fetch_add(&c->vm->map_epoch, 1) + 1;
@@ -253,6 +287,7 @@ NORETURN void cpu_exit_to_vmm(struct a64_cpu *c, uint64_t pc, uint32_t reason, u
 
 NORETURN void cpu_resync(struct a64_cpu *c, uint64_t pc)
 {
+	c->stats.resyncs++;
 	c->pc = pc;
 	longjmp(c->jb, RUN_CONTINUE);
 }
@@ -260,6 +295,33 @@ NORETURN void cpu_resync(struct a64_cpu *c, uint64_t pc)
 /* ---- The run loop --------------------------------------------------------- */
 
 static bool take_interrupts(struct a64_cpu *c, uint64_t pc);
+
+/* Runs chains from d until CHUNK instructions have run and returns the
+ * entry to continue at. Kept out of a64_cpu_run so that c and d live in
+ * registers (no setjmp here). A chain ends at a control-flow handler, which
+ * marks itself in c->tail, or at a handler that returns its successor
+ * without chaining (then the chain is s .. d - 1). Instructions of a chain
+ * that leaves by longjmp (exception, exit) are not counted. */
+static __attribute__((noinline)) const dinsn *run_chains(struct a64_cpu *c, const dinsn *d)
+{
+	int64_t budget = CHUNK;
+	do {
+		const dinsn *s = d;
+		c->chain_start = s;
+		c->tail = NULL;
+		c->chain_skip = 0;
+		d = s->fn(c, s);
+		uintptr_t end = c->tail ? (uintptr_t)(c->tail + 1) : (uintptr_t)d;
+		uint64_t k = (uint64_t)(end - (uintptr_t)s) / sizeof(dinsn) - c->chain_skip;
+		/* Not a chain in this page (a control-flow handler that did
+		 * not mark itself): count it as one instruction. */
+		if (k > DPAGE_ENTRIES)
+			k = 1;
+		c->stats.insns += k;
+		budget -= (int64_t)k + 1;
+	} while (budget > 0);
+	return d;
+}
 
 void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 {
@@ -288,9 +350,7 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 		if (take_interrupts(c, c->pc))
 			continue;
 		for (;;) {
-			for (int n = CHUNK; n > 0; n--)
-				d = d->fn(c, d);
-			c->stats.insns += CHUNK;
+			d = run_chains(c, d);
 			if (atomic_load_explicit(&c->kick, memory_order_relaxed) || timer_vtimer_should_exit(c)) {
 				c->pc = insn_pc(c, d);
 				break;
@@ -356,6 +416,7 @@ struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
 	c->spsel = 0;
 	c->daif = 0xf << 6;
 	c->mmu_idx = MMU_EL0;
+	c->dtlb = c->tlb[MMU_EL0];
 	sysreg_reset(c);
 	return c;
 }

@@ -18,7 +18,13 @@ static inline uint64_t host_ns(void)
 static inline uint64_t timer_cntpct(const struct a64_cpu *c)
 {
 	uint64_t ns = host_ns() - c->vm->boot_ns;
-	return (uint64_t)((unsigned __int128)ns * c->vm->cntfrq / 1000000000u);
+	/* floor(ns * f / 1e9) without a 128-bit division (a library call):
+	 * whole seconds, then the rest, whose product with f fits 64 bits
+	 * for any f below 2^34 Hz (the VMM's frequencies are MHz). */
+	uint64_t s = ns / 1000000000u, r = ns % 1000000000u, f = c->vm->cntfrq;
+	if (likely(f < (1ull << 34)))
+		return s * f + r * f / 1000000000u;
+	return (uint64_t)((unsigned __int128)ns * f / 1000000000u);
 }
 static inline uint64_t timer_cntvct(const struct a64_cpu *c)
 {

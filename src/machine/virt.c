@@ -201,6 +201,7 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	vm->console_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->main_cond, NULL);
+	pthread_cond_init(&vm->create_cond, NULL);
 	mmio_bus_init(&vm->bus);
 	srand((unsigned)time(NULL));
 

@@ -38,7 +38,8 @@ static void usage(FILE *f)
 		"                      0xC1xxxxxx: exit to the VMM, refuse as HVF does (default), or answer as\n"
 		"                      HVF with Apple's private ISA level does\n"
 		"  -accel NAME,gic=user|kernel|auto  the GICv3 in user space (default), in the accelerator\n"
-		"                      (hvf on macOS 15+), or in the accelerator when it has one\n"
+		"                      (hvf on macOS 15+), or in the accelerator when it has one; kvm: always\n"
+		"                      the kernel's (KVM also runs PSCI, WFI and the timer in the kernel)\n"
 		"  -accel hvf,el2=on   give the guest EL2 (nested virtualization; needs host support)\n"
 		"  -d hvc-patch        log patched pages and print the hvc-patch counters at exit\n"
 		"  -no-reboot          exit when the guest asks for a reset\n"
@@ -183,6 +184,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	 * every public host (no private ISA level): the VMM never sees them. */
 	o->hvc0_mode = ACCEL_HVC0_HVF_PUBLIC;
 	bool pauth_given = false; /* -cpu ...,pauth=on|off */
+	bool gic_given = false;   /* -accel ...,gic= */
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long_only(argc, argv, ":M:m:h", lo, NULL)) != -1) {
@@ -223,6 +225,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 			if (parse_subopts("-accel", optarg, o->accel_name, accel_opt, o))
 				return -1;
 			o->accel = o->accel_name;
+			gic_given = gic_given || strstr(optarg, "gic=");
 			break;
 		case O_STATS: o->stats = true; break;
 		case O_NOREBOOT: o->no_reboot = true; break;
@@ -273,7 +276,29 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	 * Apple silicon's pointer authentication runs natively whatever the
 	 * ID registers say, so it cannot be turned off; HVF answers `hvc #0`
 	 * in Apple's 0xC1 range itself (hvc0=hvf-public), nothing else. */
-	if (!strcmp(o->accel ? o->accel : accel_default_name(), "hvf")) {
+	if (!o->accel) /* once: on Linux arm64 this probes /dev/kvm and may note a fallback */
+		o->accel = accel_default_name();
+	/* KVM keeps PSCI, WFI, the timer and the GIC in the kernel
+	 * (ACCEL_CAP_KERNEL_PSCI): its GIC is the only one, and nothing that
+	 * needs HVC or trap exits in avmm can work. */
+	if (!strcmp(o->accel, "kvm")) {
+		if (gic_given && o->gic == VM_GIC_USER) {
+			fprintf(stderr, "avmm: -accel kvm,gic=user: not supported (KVM on arm64 needs its in-kernel GICv3); "
+					"use gic=kernel or gic=auto\n");
+			return -1;
+		}
+		o->gic = VM_GIC_KERNEL;
+		const char *no = o->hvc_patch ? "-M virt,hvc-patch=...: KVM answers hvc #0 in the kernel, avmm never sees it"
+			       : o->el2 ? "-accel kvm,el2=on: guest EL2 is not supported with kvm"
+			       : o->hvc0_mode != ACCEL_HVC0_HVF_PUBLIC ? "-accel kvm,hvc0=...: that is a soft-CPU option"
+			       : o->debug_hvc_patch ? "-d hvc-patch: no hvc-patch with kvm"
+			       : NULL;
+		if (no) {
+			fprintf(stderr, "avmm: %s\n", no);
+			return -1;
+		}
+	}
+	if (!strcmp(o->accel, "hvf")) {
 		if (pauth_given && !o->pauth) {
 			fprintf(stderr, "avmm: -cpu ...,pauth=off: not possible with -accel hvf (the host CPU's pointer "
 					"authentication runs natively in the guest); use -accel soft\n");

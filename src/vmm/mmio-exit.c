@@ -382,6 +382,22 @@ static int syndrome_access(struct mmio_exit *m, const struct accel_exit *ex)
 	return advance_pc(v) ?: MMIO_EXIT_DONE;
 }
 
+int mmio_exit_access(struct mmio_exit *m, const struct accel_exit *ex)
+{
+	unsigned n = ex->mmio.len;
+	if (ex->reason != ACCEL_EXIT_MMIO || !m->vcpu->ops->mmio_complete || (n != 1 && n != 2 && n != 4 && n != 8))
+		return -EINVAL;
+	uint8_t b[8];
+	le_put(b, n, ex->mmio.data);
+	bool ok = !phys_access(m->mem, ex->ipa, b, n, ex->mmio.write);
+	if (ok)
+		m->n_isv++;
+	else
+		m->n_unclaimed++;
+	int r = m->vcpu->ops->mmio_complete(m->vcpu, ok && !ex->mmio.write ? le_get(b, n) : 0, ok);
+	return r ? r : ok ? MMIO_EXIT_DONE : MMIO_EXIT_UNCLAIMED;
+}
+
 int mmio_exit_handle(struct mmio_exit *m, const struct accel_exit *ex)
 {
 	if (ex->reason != ACCEL_EXIT_EXCEPTION || ESR_EC(ex->esr) != EC_DABT_LOWER)

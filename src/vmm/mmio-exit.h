@@ -53,6 +53,7 @@ struct mmio_exit {
 	struct insn_emu_monitor monitor; /* exclusives to MMIO */
 	/* counters */
 	uint64_t n_isv, n_emulated, n_cm, n_injected;
+	uint64_t n_unclaimed; /* ACCEL_EXIT_MMIO with no device there */
 	/* the last injected abort, for diagnostics */
 	uint64_t last_inject_pc, last_inject_va;
 	uint32_t last_insn;
@@ -62,7 +63,14 @@ struct mmio_exit {
 enum {
 	MMIO_EXIT_DONE = 0,     /* access completed, PC advanced */
 	MMIO_EXIT_INJECTED = 1, /* an abort was injected into the guest */
+	MMIO_EXIT_UNCLAIMED = 2, /* no device: the accelerator answers (mmio_complete) */
 };
+
+/* Perform an ACCEL_EXIT_MMIO (an access the accelerator decoded itself,
+ * KVM's ISV=1 path) on RAM or the MMIO bus and hand the result back through
+ * the backend's mmio_complete. Returns MMIO_EXIT_DONE, MMIO_EXIT_UNCLAIMED
+ * or a negative errno. */
+int mmio_exit_access(struct mmio_exit *m, const struct accel_exit *ex);
 
 /* Complete the data-abort exit `ex` (EC 0x24). Returns MMIO_EXIT_DONE or
  * MMIO_EXIT_INJECTED, or a negative errno if the accelerator failed (or

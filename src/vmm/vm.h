@@ -96,6 +96,10 @@ struct vm {
 	_Atomic int state;          /* enum vm_state */
 	int console_fd;             /* where the UART's output goes (-1: none) */
 	pthread_cond_t main_cond;   /* vm_run waits on it for the state to change */
+	/* ACCEL_CAP_KERNEL_PSCI: vCPUs are created in index order, all before
+	 * any runs (under lock; create_cond signals each creation). */
+	unsigned vcpus_created;
+	pthread_cond_t create_cond;
 	uint64_t unassigned_logged;
 	struct apple_svc svc;       /* per-boot keys and boot session UUID */
 	struct hvc_patch patch;     /* valid when opts.hvc_patch != 0 */
