@@ -9,19 +9,7 @@
 #include "accel/accel.h"
 #include "arch/apple-services.h"
 #include "vmm/hvc-patch.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			failures++;                                            \
-			fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-		}                                                              \
-	} while (0)
-#define EQ(a, b) CHECK((uint64_t)(a) == (uint64_t)(b), "got 0x%llx, want 0x%llx", (unsigned long long)(a), \
-		       (unsigned long long)(b))
+#include "check.h"
 
 struct fake {
 	uint64_t sys[0x10000];
@@ -274,10 +262,5 @@ int main(void)
 	test_pac();
 	test_oem();
 	test_patch();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("all passed\n");
-	return 0;
+	return check_summary();
 }

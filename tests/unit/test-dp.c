@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "accel/accel.h"
+#include "check.h"
 
 #define CODE_IPA 0x10000ull
 #define CODE_SIZE (1u << 20)
@@ -53,17 +54,13 @@ static struct {
 	bool nzcv_seen, want_undef;
 } t;
 
-static unsigned npass, nfail;
-
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
-	printf("FAIL %s: ", t.name);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_vreport(NULL, 0, NULL, fmt, ap);
 	va_end(ap);
-	printf("\n");
 	t.ok = false;
 }
 
@@ -90,10 +87,7 @@ static void finish(void)
 		if (!t.nzcv_seen && !t.want_undef && t.out.nzcv != t.in.nzcv)
 			fail("nzcv changed: %#x -> %#x", t.in.nzcv, t.out.nzcv);
 	}
-	if (t.ok)
-		npass++;
-	else
-		nfail++;
+	check_count(t.ok);
 }
 
 /* Start a case: registers get distinct recognisable values. */
@@ -102,6 +96,7 @@ static void begin(const char *name)
 	finish();
 	memset(&t, 0, sizeof(t));
 	t.name = name;
+	check_ctx = t.name;
 	t.active = true;
 	t.ok = true;
 	for (unsigned i = 0; i < 31; i++)
@@ -113,7 +108,7 @@ static void setx(unsigned r, uint64_t v) { t.in.x[r] = v; }
 static void setsp(uint64_t v) { t.in.sp = v; }
 static void setnzcv(unsigned f) { t.in.nzcv = f; }
 
-static void check(int rc, const char *what)
+static void must(int rc, const char *what)
 {
 	if (rc) {
 		printf("accel call failed: %s (%d)\n", what, rc);
@@ -134,23 +129,23 @@ static void run_words(const uint32_t *w, size_t n)
 	code_pos += n + 1;
 
 	for (unsigned i = 0; i < 31; i++)
-		check(accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), t.in.x[i]), "set x");
-	check(accel_set_reg(cpu, ACCEL_REG_CPSR, 0x3c5ull | (uint64_t)t.in.nzcv << 28), "set cpsr");
-	check(accel_set_sysreg(cpu, SYSREG_SP_EL1, t.in.sp), "set sp");
-	check(accel_set_reg(cpu, ACCEL_REG_PC, t.pc), "set pc");
-	check(accel_set_sysreg(cpu, SYSREG_ESR_EL1, 0), "set esr");
-	check(accel_vcpu_run(cpu), "run");
+		must(accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), t.in.x[i]), "set x");
+	must(accel_set_reg(cpu, ACCEL_REG_CPSR, 0x3c5ull | (uint64_t)t.in.nzcv << 28), "set cpsr");
+	must(accel_set_sysreg(cpu, SYSREG_SP_EL1, t.in.sp), "set sp");
+	must(accel_set_reg(cpu, ACCEL_REG_PC, t.pc), "set pc");
+	must(accel_set_sysreg(cpu, SYSREG_ESR_EL1, 0), "set esr");
+	must(accel_vcpu_run(cpu), "run");
 	t.ran = true;
 
 	uint64_t pc, cpsr;
 	for (unsigned i = 0; i < 31; i++)
-		check(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), &t.out.x[i]), "get x");
-	check(accel_get_reg(cpu, ACCEL_REG_PC, &pc), "get pc");
-	check(accel_get_reg(cpu, ACCEL_REG_CPSR, &cpsr), "get cpsr");
+		must(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), &t.out.x[i]), "get x");
+	must(accel_get_reg(cpu, ACCEL_REG_PC, &pc), "get pc");
+	must(accel_get_reg(cpu, ACCEL_REG_CPSR, &cpsr), "get cpsr");
 	t.out.nzcv = (unsigned)(cpsr >> 28) & 0xf;
 	t.outcome = OUT_OTHER;
 	if (vexit->reason == ACCEL_EXIT_EXCEPTION && ESR_EC(vexit->esr) == EC_BRK) {
-		check(accel_get_sysreg(cpu, SYSREG_SP_EL1, &t.out.sp), "get sp");
+		must(accel_get_sysreg(cpu, SYSREG_SP_EL1, &t.out.sp), "get sp");
 		if (pc == brk_pc)
 			t.outcome = OUT_BRK;
 		else
@@ -161,10 +156,10 @@ static void run_words(const uint32_t *w, size_t n)
 		/* An exception was taken to EL1: SPSR_EL1 has the NZCV, SP_EL1 is
 		 * the SP of the interrupted EL1h code. */
 		uint64_t esr, elr, spsr;
-		check(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &esr), "get esr");
-		check(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &elr), "get elr");
-		check(accel_get_sysreg(cpu, SYSREG_SPSR_EL1, &spsr), "get spsr");
-		check(accel_get_sysreg(cpu, SYSREG_SP_EL1, &t.out.sp), "get sp");
+		must(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &esr), "get esr");
+		must(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &elr), "get elr");
+		must(accel_get_sysreg(cpu, SYSREG_SPSR_EL1, &spsr), "get spsr");
+		must(accel_get_sysreg(cpu, SYSREG_SP_EL1, &t.out.sp), "get sp");
 		t.out.nzcv = (unsigned)(spsr >> 28) & 0xf;
 		if (esr == 0x02000000u && elr == t.pc)
 			t.outcome = OUT_UNDEF;
@@ -1806,15 +1801,15 @@ static void test_crc(void)
 int main(void)
 {
 	ops = &accel_soft_ops;
-	check(accel_vm_create(ops, NULL, &vm), "vm_create");
+	must(accel_vm_create(ops, NULL, &vm), "vm_create");
 	code = aligned_alloc(4096, CODE_SIZE);
 	if (!code)
 		return 2;
 	memset(code, 0, CODE_SIZE);
-	check(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map");
-	check(accel_vcpu_create(vm, &cpu, &vexit), "vcpu_create");
-	check(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
-	check(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "vbar");
+	must(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map");
+	must(accel_vcpu_create(vm, &cpu, &vexit), "vcpu_create");
+	must(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
+	must(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "vbar");
 
 	test_addsub_imm();
 	test_addsub_shifted();
@@ -1837,6 +1832,5 @@ int main(void)
 	accel_vcpu_destroy(cpu);
 	accel_vm_destroy(vm);
 	free(code);
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "accel/accel.h"
+#include "check.h"
 
 #define RAM_IPA 0x40000000ull
 #define RAM_SIZE (4u << 20)
@@ -58,19 +59,6 @@ static struct accel_vcpu *cpu;
 static const struct accel_exit *ex;
 static uint8_t *ram;
 static uint32_t code_pos = CODE_OFF;
-static unsigned npass, nfail;
-
-#define CHECK(cond, ...)                                        \
-	do {                                                    \
-		if (cond) {                                     \
-			npass++;                                \
-		} else {                                        \
-			nfail++;                                \
-			printf("FAIL %s:%d: ", __func__, __LINE__); \
-			printf(__VA_ARGS__);                    \
-			printf("\n");                           \
-		}                                               \
-	} while (0)
 
 static uint64_t emit(const uint32_t *insn, unsigned n)
 {
@@ -551,9 +539,9 @@ int main(void)
 	test_vtimer();
 	test_exit_at_page_end();
 
-	printf("test-exits: %u passed, %u failed\n", npass, nfail);
+	int rc = check_summary();
 	accel_vcpu_destroy(cpu);
 	accel_vm_destroy(vm);
 	munmap(ram, RAM_SIZE);
-	return nfail ? 1 : 0;
+	return rc;
 }

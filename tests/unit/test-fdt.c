@@ -14,22 +14,7 @@
 #include "hw/pl011.h"
 #include "hw/pl031.h"
 #include "machine/fdt.h"
-
-static unsigned npass, nfail;
-
-#define CHECK(cond, ...)                                                                                               \
-	do {                                                                                                           \
-		if (cond) {                                                                                            \
-			npass++;                                                                                       \
-		} else {                                                                                               \
-			nfail++;                                                                                       \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                        \
-			printf(__VA_ARGS__);                                                                           \
-			printf("\n");                                                                                  \
-		}                                                                                                      \
-	} while (0)
-#define EQ(a, b) CHECK((uint64_t)(a) == (uint64_t)(b), "got 0x%llx, want 0x%llx", (unsigned long long)(a), \
-		       (unsigned long long)(b))
+#include "check.h"
 
 static int node(const void *fdt, const char *path)
 {
@@ -331,6 +316,5 @@ int main(void)
 	test_wide_cpus();
 	test_errors();
 	test_open();
-	printf("fdt: %u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

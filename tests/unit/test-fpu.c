@@ -13,8 +13,7 @@
 
 #include "accel/accel.h"
 #include "cpu/fpu.h"
-
-static unsigned npass, nfail;
+#include "check.h"
 
 #define RN (0u << 22)
 #define RP (1u << 22)
@@ -26,13 +25,8 @@ static unsigned npass, nfail;
 
 static void expect(const char *name, uint64_t got, uint32_t got_exc, uint64_t want, uint32_t want_exc)
 {
-	if (got == want && got_exc == want_exc) {
-		npass++;
-		return;
-	}
-	nfail++;
-	printf("FAIL %s: got %#llx flags %#x, expected %#llx flags %#x\n", name, (unsigned long long)got, got_exc,
-	       (unsigned long long)want, want_exc);
+	check(got == want && got_exc == want_exc, "%s: got %#llx flags %#x, expected %#llx flags %#x", name,
+	      (unsigned long long)got, got_exc, (unsigned long long)want, want_exc);
 }
 
 /* Run expression e with FPCR = fpcr and compare result and flags. */
@@ -195,7 +189,7 @@ static const struct accel_exit *vexit;
 static uint32_t *code;
 static unsigned code_pos;
 
-static void check(int rc, const char *what)
+static void must(int rc, const char *what)
 {
 	if (rc) {
 		printf("accel call failed: %s (%d)\n", what, rc);
@@ -211,16 +205,16 @@ static uint64_t run1(uint32_t insn, uint64_t cpacr)
 	code[code_pos] = insn;
 	code[code_pos + 1] = 0xd4200000u; /* brk #0 */
 	code_pos += 2;
-	check(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, cpacr), "cpacr");
-	check(accel_set_reg(cpu, ACCEL_REG_CPSR, 0x3c5), "cpsr");
-	check(accel_set_reg(cpu, ACCEL_REG_PC, pc), "pc");
-	check(accel_vcpu_run(cpu), "run");
+	must(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, cpacr), "cpacr");
+	must(accel_set_reg(cpu, ACCEL_REG_CPSR, 0x3c5), "cpsr");
+	must(accel_set_reg(cpu, ACCEL_REG_PC, pc), "pc");
+	must(accel_vcpu_run(cpu), "run");
 	if (vexit->reason == ACCEL_EXIT_EXCEPTION && ESR_EC(vexit->esr) == EC_BRK)
 		return 0;
 	uint64_t esr = ~0ull, elr = 0;
 	if (vexit->reason == ACCEL_EXIT_EXCEPTION && (vexit->va & ~0xfffull) == VBAR_UNMAPPED) {
-		check(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &esr), "esr");
-		check(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &elr), "elr");
+		must(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &esr), "esr");
+		must(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &elr), "elr");
 		if (elr != pc)
 			esr = ~0ull;
 	}
@@ -232,13 +226,13 @@ static void set_v(unsigned r, uint64_t lo, uint64_t hi)
 	uint8_t b[16];
 	memcpy(b, &lo, 8);
 	memcpy(b + 8, &hi, 8);
-	check(accel_set_simd(cpu, r, b), "set simd");
+	must(accel_set_simd(cpu, r, b), "set simd");
 }
 
 static void get_v(unsigned r, uint64_t *lo, uint64_t *hi)
 {
 	uint8_t b[16];
-	check(accel_get_simd(cpu, r, b), "get simd");
+	must(accel_get_simd(cpu, r, b), "get simd");
 	memcpy(lo, b, 8);
 	memcpy(hi, b + 8, 8);
 }
@@ -247,15 +241,15 @@ static void cpu_tests(void)
 {
 	ops = accel_find("soft");
 	struct accel_vm_config cfg = { 0 };
-	check(!ops, "soft backend");
-	check(accel_vm_create(ops, &cfg, &vm), "vm");
+	must(!ops, "soft backend");
+	must(accel_vm_create(ops, &cfg, &vm), "vm");
 	code = aligned_alloc(4096, 1u << 16);
-	check(!code, "alloc");
+	must(!code, "alloc");
 	memset(code, 0, 1u << 16);
-	check(accel_map(vm, code, CODE_IPA, 1u << 16, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map");
-	check(accel_vcpu_create(vm, &cpu, &vexit), "vcpu");
-	check(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
-	check(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "vbar");
+	must(accel_map(vm, code, CODE_IPA, 1u << 16, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map");
+	must(accel_vcpu_create(vm, &cpu, &vexit), "vcpu");
+	must(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
+	must(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "vbar");
 
 	const uint32_t fadd_s0_s1_s2 = 0x1e222820u;
 	/* EC 0x07 with IL = 1 (the ISS, CV/COND, is cpu_fp_trap's business) */
@@ -272,21 +266,21 @@ static void cpu_tests(void)
 	set_v(0, ~0ull, ~0ull);
 	set_v(1, 0xdead00003f800000ull, 0x1234);
 	set_v(2, 0x33800000ull, 0x5678);
-	check(accel_set_reg(cpu, ACCEL_REG_FPCR, 1u << 22), "fpcr");
-	check(accel_set_reg(cpu, ACCEL_REG_FPSR, FPSR_IDC), "fpsr");
+	must(accel_set_reg(cpu, ACCEL_REG_FPCR, 1u << 22), "fpcr");
+	must(accel_set_reg(cpu, ACCEL_REG_FPSR, FPSR_IDC), "fpsr");
 	expect("FADD runs", run1(fadd_s0_s1_s2, 3ull << 20), 0, 0, 0);
 	get_v(0, &lo, &hi);
 	expect("FADD S result", lo, 0, 0x3f800001, 0);
 	expect("FADD clears upper", hi, 0, 0, 0);
-	check(accel_get_reg(cpu, ACCEL_REG_FPSR, &v), "fpsr");
+	must(accel_get_reg(cpu, ACCEL_REG_FPSR, &v), "fpsr");
 	expect("FPSR accumulates", v, 0, FPSR_IDC | FPSR_IXC, 0);
-	check(accel_set_reg(cpu, ACCEL_REG_FPCR, 0), "fpcr");
+	must(accel_set_reg(cpu, ACCEL_REG_FPCR, 0), "fpcr");
 
 	/* FMOV X1, V2.D[1] and FMOV V3.D[1], X1 */
 	set_v(2, 1, 0x0123456789abcdefull);
 	set_v(3, 0x1111, 0x2222);
 	expect("FMOV X1, V2.D[1]", run1(0x9eae0041u, 3ull << 20), 0, 0, 0);
-	check(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + 1), &v), "x1");
+	must(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + 1), &v), "x1");
 	expect("FMOV to X from D[1]", v, 0, 0x0123456789abcdefull, 0);
 	expect("FMOV V3.D[1], X1", run1(0x9eaf0023u, 3ull << 20), 0, 0, 0);
 	get_v(3, &lo, &hi);
@@ -318,6 +312,5 @@ int main(void)
 {
 	core_tests();
 	cpu_tests();
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

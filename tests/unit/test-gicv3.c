@@ -20,32 +20,12 @@
 #include "hw/gic/gicv2m.h"
 #include "hw/gic/gicv3.h"
 #include "hw/mmio.h"
+#include "check.h"
 
 #define DIST GICV3_VIRT_DIST_BASE
 #define REDIST GICV3_VIRT_REDIST_BASE
 #define RD(c) (REDIST + (uint64_t)(c) * GICV3_REDIST_STRIDE)
 #define SGI(c) (RD(c) + 0x10000)
-
-static unsigned npass, nfail;
-static const char *cur;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	if (ok) {
-		npass++;
-		return;
-	}
-	nfail++;
-	va_list ap;
-	va_start(ap, fmt);
-	printf("FAIL [%s] ", cur);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-#define EQ(a, b) do { uint64_t a_ = (a), b_ = (b); \
-	check(a_ == b_, "%s = 0x%llx, want 0x%llx (line %d)", #a, (unsigned long long)a_, (unsigned long long)b_, __LINE__); } while (0)
 
 /* Outputs as the callback reports them. */
 static struct {
@@ -185,7 +165,7 @@ static bool sgi_pending(unsigned c, unsigned intid) { return r32(SGI(c) + 0x200)
 
 static void test_ids(void)
 {
-	cur = "ids";
+	check_ctx = "ids";
 	setup(4, 0, NULL);
 	uint32_t typer = r32(DIST + 0x4);
 	EQ(typer & 0x1f, 288 / 32 - 1);
@@ -227,7 +207,7 @@ static void test_ids(void)
 
 static void test_spi_level(void)
 {
-	cur = "spi-level";
+	check_ctx = "spi-level";
 	setup(2, 0, NULL);
 	linux_init();
 	EQ(out.irq[0], 0);
@@ -282,7 +262,7 @@ static void test_spi_level(void)
 
 static void test_spi_edge(void)
 {
-	cur = "spi-edge";
+	check_ctx = "spi-edge";
 	setup(2, 0, NULL);
 	linux_init();
 	w32(DIST + 0xc00 + 41 / 16 * 4, 2u << (2 * (41 % 16))); /* edge */
@@ -321,7 +301,7 @@ static void test_spi_edge(void)
 
 static void test_eoimode(void)
 {
-	cur = "eoimode";
+	check_ctx = "eoimode";
 	setup(1, 0, NULL);
 	linux_init();
 	icc_w(0, ICC_CTLR_EL1, 2);
@@ -367,7 +347,7 @@ static void test_eoimode(void)
 
 static void test_sgi(void)
 {
-	cur = "sgi";
+	check_ctx = "sgi";
 	setup(4, 0, NULL);
 	linux_init();
 	/* CPU 0 -> target list {1, 2}, SGI 3. */
@@ -460,7 +440,7 @@ static void test_sgi(void)
 
 static void test_priority(void)
 {
-	cur = "priority";
+	check_ctx = "priority";
 	setup(1, 0, NULL);
 	linux_init();
 	/* PMR masking is strict: priority must be < PMR. */
@@ -567,7 +547,7 @@ static void test_priority(void)
 
 static void test_group0(void)
 {
-	cur = "group0";
+	check_ctx = "group0";
 	setup(2, 0, NULL);
 	linux_init();
 	icc_w(0, ICC_IGRPEN0_EL1, 1);
@@ -647,7 +627,7 @@ static void test_group0(void)
 
 static void test_ppi(void)
 {
-	cur = "ppi";
+	check_ctx = "ppi";
 	setup(2, 0, NULL);
 	linux_init();
 	w32(SGI(1) + 0x100, 1u << 27);
@@ -675,7 +655,7 @@ static void test_ppi(void)
 
 static void test_hostile(void)
 {
-	cur = "hostile";
+	check_ctx = "hostile";
 	setup(2, 0, NULL);
 	linux_init();
 	/* Configurations. */
@@ -801,7 +781,7 @@ static void test_hostile(void)
 
 static void test_snapshot(void)
 {
-	cur = "snapshot";
+	check_ctx = "snapshot";
 	setup(2, 0, NULL);
 	linux_init();
 	enable_spi(40);
@@ -888,7 +868,7 @@ static void *producer(void *arg)
 
 static void test_threads(void)
 {
-	cur = "threads";
+	check_ctx = "threads";
 	setup(2, 0, NULL);
 	linux_init();
 	w32(DIST + 0xc00 + 60 / 16 * 4, 2u << (2 * (60 % 16)));
@@ -925,7 +905,7 @@ static void test_threads(void)
 
 static void test_v2m(void)
 {
-	cur = "gicv2m";
+	check_ctx = "gicv2m";
 	setup(2, 0, NULL);
 	linux_init();
 	struct gicv2m m, bad;
@@ -982,6 +962,5 @@ int main(void)
 	test_v2m();
 	gicv3_destroy(gic);
 	mmio_bus_destroy(&bus);
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arch/insn-emu.h"
+#include "check.h"
 
 #define RAM_BASE 0x10000ull
 #define RAM_SIZE 0x10000ull
@@ -31,27 +32,6 @@ struct access {
 };
 static struct access log_[64];
 static unsigned nlog;
-
-static int failures, checks;
-static const char *tname;
-
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("FAIL %s: ", tname);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	failures++;
-}
-
-#define CHECK(cond, ...)                 \
-	do {                             \
-		checks++;                \
-		if (!(cond))             \
-			fail(__VA_ARGS__); \
-	} while (0)
 
 static uint8_t pat(uint64_t a) { return (uint8_t)(a * 13 + 7); }
 static uint64_t patv(uint64_t a, unsigned n)
@@ -72,13 +52,13 @@ static uint8_t *at(uint64_t va, unsigned size)
 static uint64_t get_x(void *o, unsigned n)
 {
 	if (n > 30)
-		fail("get_x(%u)", n);
+		check(false, "get_x(%u)", n);
 	return X[n % 31];
 }
 static void set_x(void *o, unsigned n, uint64_t v)
 {
 	if (n > 30)
-		fail("set_x(%u)", n);
+		check(false, "set_x(%u)", n);
 	X[n % 31] = v;
 }
 static uint64_t get_sp(void *o) { return SP; }
@@ -89,7 +69,7 @@ static void set_v(void *o, unsigned n, const uint8_t v[16]) { memcpy(V[n & 31], 
 static int record(uint64_t va, unsigned size, bool write, const void *buf)
 {
 	if (size != 1 && size != 2 && size != 4 && size != 8 && size != 16)
-		fail("access of %u bytes", size);
+		check(false, "access of %u bytes", size);
 	if (nlog < 64) {
 		log_[nlog] = (struct access){ va, size, write, { 0 } };
 		memcpy(log_[nlog].data, buf, size <= 16 ? size : 16);
@@ -136,7 +116,7 @@ static struct insn_emu E;
 
 static void reset(const char *name)
 {
-	tname = name;
+	check_ctx = name;
 	for (uint64_t i = 0; i < RAM_SIZE; i++)
 		ram[i] = pat(RAM_BASE + i);
 	for (int i = 0; i < 31; i++)
@@ -192,7 +172,8 @@ static uint64_t vhi(unsigned n) { uint64_t h; memcpy(&h, V0[n] + 8, 8); return h
 static void expect_acc(unsigned i, uint64_t va, unsigned size, bool write, uint64_t lo, uint64_t hi)
 {
 	if (i >= nlog) {
-		fail("access %u missing (%s %u bytes at %#llx)", i, write ? "write" : "read", size, (unsigned long long)va);
+		check(false, "access %u missing (%s %u bytes at %#llx)", i, write ? "write" : "read", size,
+		      (unsigned long long)va);
 		return;
 	}
 	const struct access *a = &log_[i];
@@ -809,6 +790,5 @@ int main(void)
 	atomics();
 	pac_and_cache();
 	undefined();
-	printf("%d checks, %d failures\n", checks, failures);
-	return failures != 0;
+	return check_summary();
 }

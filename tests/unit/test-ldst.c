@@ -27,6 +27,7 @@
 #include <sys/mman.h>
 
 #include "accel/accel.h"
+#include "check.h"
 
 #define CODE_IPA 0x10000ull
 #define CODE_SIZE 0x10000u
@@ -98,21 +99,17 @@ static struct {
 	bool seen[32]; /* registers checked (31 = SP) */
 } t;
 
-static unsigned npass, nfail;
-
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
-	printf("FAIL %s: ", t.name);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	check_vreport(NULL, 0, NULL, fmt, ap);
 	va_end(ap);
-	printf("\n");
 	t.ok = false;
 }
 
-static void check(int rc, const char *what)
+static void must(int rc, const char *what)
 {
 	if (rc) {
 		printf("accel call failed: %s (%d)\n", what, rc);
@@ -140,10 +137,7 @@ static void finish(void)
 			fail("memory at +%#x is %#04x, expected %#04x (was %#04x)", i, data[i], ref_mem[i], init_mem[i]);
 			break;
 		}
-	if (t.ok)
-		npass++;
-	else
-		nfail++;
+	check_count(t.ok);
 }
 
 static void begin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -156,6 +150,7 @@ static void begin(const char *fmt, ...)
 	vsnprintf(t.namebuf, sizeof(t.namebuf), fmt, ap);
 	va_end(ap);
 	t.name = t.namebuf;
+	check_ctx = t.name;
 	t.active = true;
 	t.ok = true;
 	t.want = OUT_BRK;
@@ -207,10 +202,10 @@ static void put_code(const uint32_t *w, size_t n)
 {
 	if (code_pos + n > CODE_SIZE / 4) {
 		/* Start over: remapping drops every decoded page. */
-		check(accel_unmap(vm, CODE_IPA, CODE_SIZE), "unmap code");
+		must(accel_unmap(vm, CODE_IPA, CODE_SIZE), "unmap code");
 		memset(code, 0, CODE_SIZE);
-		check(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC),
-		      "map code");
+		must(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC),
+		     "map code");
 		code_pos = 0;
 	}
 	t.pc = CODE_IPA + code_pos * 4;
@@ -223,30 +218,30 @@ static void run_here(void)
 	bool el0 = (t.cpsr & 0xf) == 0;
 	uint16_t spreg = el0 ? SYSREG_SP_EL0 : SYSREG_SP_EL1;
 	for (unsigned i = 0; i < 31; i++)
-		check(accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), t.in.x[i]), "set x");
-	check(accel_set_reg(cpu, ACCEL_REG_CPSR, t.cpsr), "set cpsr");
-	check(accel_set_sysreg(cpu, SYSREG_SCTLR_EL1, t.sctlr), "set sctlr");
-	check(accel_set_sysreg(cpu, spreg, t.in.sp), "set sp");
-	check(accel_set_reg(cpu, ACCEL_REG_PC, t.pc), "set pc");
-	check(accel_set_sysreg(cpu, SYSREG_ESR_EL1, 0), "set esr");
-	check(accel_set_sysreg(cpu, SYSREG_FAR_EL1, 0), "set far");
-	check(accel_vcpu_run(cpu), "run");
+		must(accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), t.in.x[i]), "set x");
+	must(accel_set_reg(cpu, ACCEL_REG_CPSR, t.cpsr), "set cpsr");
+	must(accel_set_sysreg(cpu, SYSREG_SCTLR_EL1, t.sctlr), "set sctlr");
+	must(accel_set_sysreg(cpu, spreg, t.in.sp), "set sp");
+	must(accel_set_reg(cpu, ACCEL_REG_PC, t.pc), "set pc");
+	must(accel_set_sysreg(cpu, SYSREG_ESR_EL1, 0), "set esr");
+	must(accel_set_sysreg(cpu, SYSREG_FAR_EL1, 0), "set far");
+	must(accel_vcpu_run(cpu), "run");
 
 	uint64_t pc;
 	for (unsigned i = 0; i < 31; i++)
-		check(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), &t.out.x[i]), "get x");
-	check(accel_get_reg(cpu, ACCEL_REG_PC, &pc), "get pc");
-	check(accel_get_sysreg(cpu, spreg, &t.out.sp), "get sp");
+		must(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + i), &t.out.x[i]), "get x");
+	must(accel_get_reg(cpu, ACCEL_REG_PC, &pc), "get pc");
+	must(accel_get_sysreg(cpu, spreg, &t.out.sp), "get sp");
 	if (vexit->reason == ACCEL_EXIT_EXCEPTION && ESR_EC(vexit->esr) == EC_BRK && pc == t.brk_pc) {
 		t.outcome = OUT_BRK;
 	} else if (vexit->reason == ACCEL_EXIT_EXCEPTION && ESR_EC(vexit->esr) == EC_IABT_LOWER &&
 		   (vexit->va & ~0xfffull) == VBAR_UNMAPPED) {
 		t.outcome = OUT_EXC;
-		check(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &t.esr_el1), "get esr");
-		check(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &t.elr), "get elr");
-		check(accel_get_sysreg(cpu, SYSREG_FAR_EL1, &t.far), "get far");
+		must(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &t.esr_el1), "get esr");
+		must(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &t.elr), "get elr");
+		must(accel_get_sysreg(cpu, SYSREG_FAR_EL1, &t.far), "get far");
 		/* The exception went to EL1h: the interrupted SP is in SP_ELx. */
-		check(accel_get_sysreg(cpu, spreg, &t.out.sp), "get sp");
+		must(accel_get_sysreg(cpu, spreg, &t.out.sp), "get sp");
 	} else {
 		t.outcome = OUT_EXIT;
 		t.exit = *vexit;
@@ -1750,26 +1745,26 @@ static void test_threads(void)
 int main(void)
 {
 	const struct accel_ops *ops = &accel_soft_ops;
-	check(accel_vm_create(ops, NULL, &vm), "vm create");
+	must(accel_vm_create(ops, NULL, &vm), "vm create");
 	code = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (code == MAP_FAILED || data == MAP_FAILED) {
 		printf("mmap failed\n");
 		return 2;
 	}
-	check(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map code");
-	check(accel_map(vm, data, DATA_IPA, DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE), "map data");
+	must(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map code");
+	must(accel_map(vm, data, DATA_IPA, DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE), "map data");
 	tt = mmap(NULL, TT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (tt == MAP_FAILED) {
 		printf("mmap failed\n");
 		return 2;
 	}
 	mmu_tables();
-	check(accel_map(vm, tt, TT_IPA, TT_SIZE, ACCEL_MEM_READ), "map page tables");
-	check(accel_vcpu_create(vm, &cpu, &vexit), "vcpu create");
+	must(accel_map(vm, tt, TT_IPA, TT_SIZE, ACCEL_MEM_READ), "map page tables");
+	must(accel_vcpu_create(vm, &cpu, &vexit), "vcpu create");
 	mmu_regs(cpu);
-	check(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
-	check(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "set vbar");
+	must(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
+	must(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "set vbar");
 
 	test_uimm();
 	test_unscaled();
@@ -1792,6 +1787,5 @@ int main(void)
 
 	accel_vcpu_destroy(cpu);
 	accel_vm_destroy(vm);
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail != 0;
+	return check_summary();
 }

@@ -20,22 +20,7 @@
 #include <zlib.h>
 
 #include "machine/loader.h"
-
-static unsigned npass, nfail;
-
-#define CHECK(cond, ...)                                                                                               \
-	do {                                                                                                           \
-		if (cond) {                                                                                            \
-			npass++;                                                                                       \
-		} else {                                                                                               \
-			nfail++;                                                                                       \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                        \
-			printf(__VA_ARGS__);                                                                           \
-			printf("\n");                                                                                  \
-		}                                                                                                      \
-	} while (0)
-#define EQ(a, b) CHECK((uint64_t)(a) == (uint64_t)(b), "got 0x%llx, want 0x%llx", (unsigned long long)(a), \
-		       (unsigned long long)(b))
+#include "check.h"
 
 #define MIB (1ull << 20)
 #define RAM_BASE 0x40000000ull
@@ -529,6 +514,5 @@ int main(void)
 	test_real_files();
 	cleanup();
 	free(ram_host);
-	printf("loader: %u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

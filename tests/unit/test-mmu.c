@@ -15,25 +15,10 @@
 #include <sys/mman.h>
 
 #include "accel/accel.h"
+#include "check.h"
 #include "arch/pgwalk.h"
 
-static unsigned npass, nfail;
 
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (ok) {
-		npass++;
-	} else {
-		nfail++;
-		printf("FAIL ");
-		vprintf(fmt, ap);
-		printf("\n");
-	}
-	va_end(ap);
-}
 
 /* ---- Guest RAM for the walker ---------------------------------------------- */
 
@@ -724,6 +709,5 @@ int main(void)
 	test_tbi_off();
 	test_soft_cpu();
 	free(ram);
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "accel/accel.h"
+#include "check.h"
 
 #define CODE_IPA 0x10000ull
 #define RAM_SIZE (1u << 20)
@@ -70,21 +71,6 @@ static const uint32_t pac_insn[4] = { I_PACIA, I_PACIB, I_PACDA, I_PACDB };
 static const uint32_t aut_insn[4] = { I_AUTIA, I_AUTIB, I_AUTDA, I_AUTDB };
 static const uint64_t key_en[4] = { EN_IA, EN_IB, EN_DA, EN_DB };
 
-static unsigned npass, nfail;
-static const char *cur;
-
-static void failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void failf(const char *fmt, ...)
-{
-	va_list ap;
-	printf("FAIL %s: ", cur);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	nfail++;
-}
-#define CHECK(cond, ...) do { if (cond) npass++; else failf(__VA_ARGS__); } while (0)
 #define CHECK_EQ(a, b, what) \
 	CHECK((a) == (b), "%s: %#llx, expected %#llx", what, (unsigned long long)(a), (unsigned long long)(b))
 
@@ -208,7 +194,8 @@ static uint64_t run1(uint32_t insn, unsigned out_reg)
 	uint64_t pc = snippet(insn);
 	run_at(pc, &r);
 	if (r.kind != R_BRK || r.pc != pc + 4) {
-		failf("insn %08x did not complete (kind %d, ESR_EL1 %#llx)", insn, r.kind, (unsigned long long)r.esr);
+		check(false, "insn %08x did not complete (kind %d, ESR_EL1 %#llx)", insn, r.kind,
+		      (unsigned long long)r.esr);
 		return ~0ull;
 	}
 	return r.x[out_reg];
@@ -283,7 +270,7 @@ static const uint64_t tcrs[] = {
 
 static void test_id_and_keys(bool pauth)
 {
-	cur = pauth ? "ID/keys (pauth on)" : "ID/keys (pauth off)";
+	check_ctx = pauth ? "ID/keys (pauth on)" : "ID/keys (pauth off)";
 	uint64_t isar1 = 0;
 	must(accel_get_sysreg(E->cpu, 0xc031 /* ID_AA64ISAR1_EL1 */, &isar1), "get isar1");
 	CHECK_EQ((isar1 >> 8) & 15, pauth ? 1u : 0u, "ISAR1.API");
@@ -329,7 +316,7 @@ static void test_id_and_keys(bool pauth)
 /* Sign and authenticate with every key, TCR configuration and half. */
 static void test_roundtrip(void)
 {
-	cur = "sign/auth roundtrip";
+	check_ctx = "sign/auth roundtrip";
 	random_keys();
 	for (unsigned t = 0; t < NTCRS; t++) {
 		set_tcr(tcrs[t]);
@@ -380,7 +367,7 @@ static void test_roundtrip(void)
  * general form with the same operands. */
 static void test_forms(void)
 {
-	cur = "instruction forms";
+	check_ctx = "instruction forms";
 	random_keys();
 	set_tcr(tcrs[0]);
 	for (unsigned i = 0; i < 8; i++) {
@@ -451,7 +438,7 @@ static void test_forms(void)
  * fail each other's authentication. */
 static void test_key_dependence(void)
 {
-	cur = "key and modifier dependence";
+	check_ctx = "key and modifier dependence";
 	uint64_t tcr = 39 | 39ull << 16;
 	set_tcr(tcr);
 	random_keys();
@@ -497,7 +484,7 @@ static void test_key_dependence(void)
 
 static void test_xpac(void)
 {
-	cur = "XPACI/XPACD/XPACLRI";
+	check_ctx = "XPACI/XPACD/XPACLRI";
 	for (unsigned t = 0; t < NTCRS; t++) {
 		set_tcr(tcrs[t]);
 		for (unsigned i = 0; i < 32; i++) {
@@ -524,7 +511,7 @@ static void test_xpac(void)
 
 static void test_enables(void)
 {
-	cur = "SCTLR_EL1.En*";
+	check_ctx = "SCTLR_EL1.En*";
 	set_tcr(tcrs[0]);
 	random_keys();
 	for (unsigned k = 0; k < 4; k++) {
@@ -561,7 +548,7 @@ static void test_enables(void)
 
 static void test_pacga(void)
 {
-	cur = "PACGA";
+	check_ctx = "PACGA";
 	random_keys();
 	uint64_t prev = 0;
 	unsigned same = 0;
@@ -592,7 +579,7 @@ static void test_pacga(void)
  * error-coded address, whose fetch faults (instruction abort, FAR = it). */
 static void test_branches(void)
 {
-	cur = "BRAA/BLRAA/RETAA";
+	check_ctx = "BRAA/BLRAA/RETAA";
 	random_keys();
 	uint64_t tcr = tcrs[0];
 	set_tcr(tcr);
@@ -639,7 +626,7 @@ static void test_branches(void)
 
 static void test_eret(void)
 {
-	cur = "ERETAA/ERETAB";
+	check_ctx = "ERETAA/ERETAB";
 	random_keys();
 	set_tcr(tcrs[0]);
 	uint64_t target = snippet(0xd503201f /* nop */);
@@ -667,7 +654,7 @@ static void test_eret(void)
 
 static void test_ldra(void)
 {
-	cur = "LDRAA/LDRAB";
+	check_ctx = "LDRAA/LDRAB";
 	random_keys();
 	set_tcr(tcrs[0]);
 	uint64_t base = DATA_IPA + 0x2000;
@@ -730,7 +717,7 @@ static void test_ldra(void)
 #define TBID1 BIT(52)
 static void test_tbid(bool pauth)
 {
-	cur = pauth ? "TBID (pauth on)" : "TBID (pauth off)";
+	check_ctx = pauth ? "TBID (pauth on)" : "TBID (pauth off)";
 	uint64_t base = 16 | 16 << 16, tcr = 0;
 	set_tcr(base | TBI0 | TBI1 | TBID0 | TBID1);
 	must(accel_get_sysreg(E->cpu, SYSREG_TCR_EL1, &tcr), "get tcr");
@@ -777,7 +764,7 @@ static void test_tbid(bool pauth)
 
 static void test_off(void)
 {
-	cur = "pauth off";
+	check_ctx = "pauth off";
 	static const uint32_t undef[] = {
 		I_PACIA, I_PACIB, I_PACDA, I_PACDB, I_AUTIA, I_AUTIB, I_AUTDA, I_AUTDB, I_PACIZA, I_AUTIZB,
 		I_XPACI, I_XPACD, I_PACGA, I_BRAA, I_BRAAZ, I_BLRAA, I_BLRABZ, I_RETAA, I_RETAB, I_ERETAA,
@@ -837,6 +824,5 @@ int main(void)
 
 	env_fini(&on);
 	env_fini(&off);
-	printf("%u checks passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

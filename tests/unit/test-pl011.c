@@ -11,22 +11,7 @@
 #include <string.h>
 
 #include "hw/pl011.h"
-
-static unsigned npass, nfail;
-
-#define CHECK(cond, ...)                                                                                               \
-	do {                                                                                                           \
-		if (cond) {                                                                                            \
-			npass++;                                                                                       \
-		} else {                                                                                               \
-			nfail++;                                                                                       \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                        \
-			printf(__VA_ARGS__);                                                                           \
-			printf("\n");                                                                                  \
-		}                                                                                                      \
-	} while (0)
-#define EQ(a, b) CHECK((uint64_t)(a) == (uint64_t)(b), "got 0x%llx, want 0x%llx", (unsigned long long)(a), \
-		       (unsigned long long)(b))
+#include "check.h"
 
 /* The host side: transmitted bytes and the interrupt line. */
 static struct {
@@ -536,6 +521,5 @@ int main(void)
 	test_widths();
 	test_save_restore();
 	test_threads();
-	printf("pl011: %u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

@@ -9,22 +9,7 @@
 #include <time.h>
 
 #include "hw/pl031.h"
-
-static unsigned npass, nfail;
-
-#define CHECK(cond, ...)                                                                                               \
-	do {                                                                                                           \
-		if (cond) {                                                                                            \
-			npass++;                                                                                       \
-		} else {                                                                                               \
-			nfail++;                                                                                       \
-			printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                        \
-			printf(__VA_ARGS__);                                                                           \
-			printf("\n");                                                                                  \
-		}                                                                                                      \
-	} while (0)
-#define EQ(a, b) CHECK((uint64_t)(a) == (uint64_t)(b), "got 0x%llx, want 0x%llx", (unsigned long long)(a), \
-		       (unsigned long long)(b))
+#include "check.h"
 
 #define NS 1000000000ll
 
@@ -251,6 +236,5 @@ int main(void)
 	test_match();
 	test_save_restore();
 	test_thread();
-	printf("pl031: %u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

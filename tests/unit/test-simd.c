@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "accel/accel.h"
+#include "check.h"
 
 #define CODE_IPA 0x10000ull
 #define CODE_SIZE (1u << 20)
@@ -33,8 +34,6 @@ static const struct accel_exit *vexit;
 static uint32_t *code;
 static uint8_t *data;
 static size_t code_pos;
-static unsigned npass, nfail;
-static const char *cur;
 static bool cur_ok;
 
 enum outcome { OUT_BRK, OUT_EXC, OUT_EXIT };
@@ -43,7 +42,7 @@ static struct {
 	uint64_t pc, esr, elr, far;   /* for OUT_EXC: ESR_EL1 etc.; OUT_EXIT: the exit's */
 } res;
 
-static void check(int rc, const char *what)
+static void must(int rc, const char *what)
 {
 	if (rc) {
 		printf("accel call failed: %s (%d)\n", what, rc);
@@ -53,15 +52,16 @@ static void check(int rc, const char *what)
 
 static void begin(const char *name)
 {
-	if (cur)
-		cur_ok ? npass++ : nfail++;
-	cur = name;
+	if (check_ctx)
+		check_count(cur_ok); /* a case counts once */
+	check_ctx = name;
 	cur_ok = true;
 }
 
 static void fail(const char *what, uint64_t got, uint64_t want)
 {
-	printf("FAIL %s: %s = %#llx, expected %#llx\n", cur, what, (unsigned long long)got, (unsigned long long)want);
+	check_report(NULL, 0, NULL, "%s = %#llx, expected %#llx", what, (unsigned long long)got,
+		     (unsigned long long)want);
 	cur_ok = false;
 }
 
@@ -76,13 +76,13 @@ static void setv(unsigned n, uint64_t lo, uint64_t hi)
 	uint8_t b[16];
 	memcpy(b, &lo, 8);
 	memcpy(b + 8, &hi, 8);
-	check(accel_set_simd(cpu, n, b), "set simd");
+	must(accel_set_simd(cpu, n, b), "set simd");
 }
 
 static void getv(unsigned n, uint64_t *lo, uint64_t *hi)
 {
 	uint8_t b[16];
-	check(accel_get_simd(cpu, n, b), "get simd");
+	must(accel_get_simd(cpu, n, b), "get simd");
 	memcpy(lo, b, 8);
 	memcpy(hi, b + 8, 8);
 }
@@ -101,12 +101,12 @@ static void expv(unsigned n, uint64_t lo, uint64_t hi)
 static uint64_t getx(unsigned n)
 {
 	uint64_t v;
-	check(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + n), &v), "get x");
+	must(accel_get_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + n), &v), "get x");
 	return v;
 }
 static void setx(unsigned n, uint64_t v)
 {
-	check(accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + n), v), "set x");
+	must(accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + n), v), "set x");
 }
 
 static void run_words(const uint32_t *w, size_t n)
@@ -115,18 +115,18 @@ static void run_words(const uint32_t *w, size_t n)
 	memcpy(code + code_pos, w, n * 4);
 	code[code_pos + n] = INSN_BRK0;
 	code_pos += n + 1;
-	check(accel_set_reg(cpu, ACCEL_REG_CPSR, 0x3c5), "set cpsr");
-	check(accel_set_reg(cpu, ACCEL_REG_PC, pc), "set pc");
-	check(accel_vcpu_run(cpu), "run");
+	must(accel_set_reg(cpu, ACCEL_REG_CPSR, 0x3c5), "set cpsr");
+	must(accel_set_reg(cpu, ACCEL_REG_PC, pc), "set pc");
+	must(accel_vcpu_run(cpu), "run");
 	res.pc = pc;
 	if (vexit->reason == ACCEL_EXIT_EXCEPTION && ESR_EC(vexit->esr) == EC_BRK) {
 		res.out = OUT_BRK;
 	} else if (vexit->reason == ACCEL_EXIT_EXCEPTION && ESR_EC(vexit->esr) == EC_IABT_LOWER &&
 		   (vexit->va & ~0xfffull) == VBAR_UNMAPPED) {
 		res.out = OUT_EXC;
-		check(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &res.esr), "esr");
-		check(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &res.elr), "elr");
-		check(accel_get_sysreg(cpu, SYSREG_FAR_EL1, &res.far), "far");
+		must(accel_get_sysreg(cpu, SYSREG_ESR_EL1, &res.esr), "esr");
+		must(accel_get_sysreg(cpu, SYSREG_ELR_EL1, &res.elr), "elr");
+		must(accel_get_sysreg(cpu, SYSREG_FAR_EL1, &res.far), "far");
 	} else {
 		res.out = OUT_EXIT;
 		res.esr = vexit->esr;
@@ -150,7 +150,7 @@ static void test_fp_trap(void)
 	begin("FPEN=00 traps Advanced SIMD at EL1 (EC 0x07), nothing written");
 	setv(0, 1, 2);
 	setv(1, 0x10, 0x20);
-	check(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 0), "cpacr");
+	must(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 0), "cpacr");
 	RUN(0x4e218420u); /* add v0.16b, v1.16b, v1.16b */
 	expect("outcome", res.out, OUT_EXC);
 	expect("ESR_EL1.EC", ESR_EC(res.esr), EC_FP_ACCESS);
@@ -170,16 +170,16 @@ static void test_fp_trap(void)
 	expect("ESR_EL1.EC", ESR_EC(res.esr), EC_FP_ACCESS);
 
 	begin("FPEN=01 enables EL1");
-	check(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 1ull << 20), "cpacr");
+	must(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 1ull << 20), "cpacr");
 	RUN(0x4e218420u);
 	exp_brk();
 	expv(0, 0x20, 0x40);
 
 	begin("FPEN=10 traps EL1");
-	check(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 2ull << 20), "cpacr");
+	must(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 2ull << 20), "cpacr");
 	RUN(0x4e218420u);
 	expect("ESR_EL1.EC", ESR_EC(res.esr), EC_FP_ACCESS);
-	check(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 3ull << 20), "cpacr");
+	must(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 3ull << 20), "cpacr");
 }
 
 /* FIPS-197 appendix B, round 1 (state bytes in column order). */
@@ -238,21 +238,21 @@ static void test_pmull(void)
 static void test_qc(void)
 {
 	begin("SQADD saturates: FPSR.QC set");
-	check(accel_set_reg(cpu, ACCEL_REG_FPSR, 0), "fpsr");
+	must(accel_set_reg(cpu, ACCEL_REG_FPSR, 0), "fpsr");
 	setv(1, 0x7f, 0);
 	setv(2, 0x01, 0);
 	RUN(0x0e220c20u); /* sqadd v0.8b, v1.8b, v2.8b */
 	exp_brk();
 	expv(0, 0x7f, 0);
 	uint64_t fpsr;
-	check(accel_get_reg(cpu, ACCEL_REG_FPSR, &fpsr), "fpsr");
+	must(accel_get_reg(cpu, ACCEL_REG_FPSR, &fpsr), "fpsr");
 	expect("FPSR", fpsr, 1u << 27);
 
 	begin("UQADD without saturation leaves QC clear; ADD never sets it");
-	check(accel_set_reg(cpu, ACCEL_REG_FPSR, 0), "fpsr");
+	must(accel_set_reg(cpu, ACCEL_REG_FPSR, 0), "fpsr");
 	RUN(0x2e220c20u, 0x4e228420u); /* uqadd v0.8b; add v0.16b */
 	exp_brk();
-	check(accel_get_reg(cpu, ACCEL_REG_FPSR, &fpsr), "fpsr");
+	must(accel_get_reg(cpu, ACCEL_REG_FPSR, &fpsr), "fpsr");
 	expect("FPSR", fpsr, 0);
 }
 
@@ -351,19 +351,19 @@ static void test_undef(void)
 int main(void)
 {
 	ops = &accel_soft_ops;
-	check(accel_vm_create(ops, NULL, &vm), "vm_create");
+	must(accel_vm_create(ops, NULL, &vm), "vm_create");
 	code = aligned_alloc(4096, CODE_SIZE);
 	data = aligned_alloc(4096, DATA_SIZE);
 	if (!code || !data)
 		return 2;
 	memset(code, 0, CODE_SIZE);
 	memset(data, 0, DATA_SIZE);
-	check(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map");
-	check(accel_map(vm, data, DATA_IPA, DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE), "map data");
-	check(accel_vcpu_create(vm, &cpu, &vexit), "vcpu_create");
-	check(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
-	check(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "vbar");
-	check(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 3ull << 20), "cpacr");
+	must(accel_map(vm, code, CODE_IPA, CODE_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC), "map");
+	must(accel_map(vm, data, DATA_IPA, DATA_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE), "map data");
+	must(accel_vcpu_create(vm, &cpu, &vexit), "vcpu_create");
+	must(accel_set_trap_debug_exceptions(cpu, true), "trap debug");
+	must(accel_set_sysreg(cpu, SYSREG_VBAR_EL1, VBAR_UNMAPPED), "vbar");
+	must(accel_set_sysreg(cpu, SYSREG_CPACR_EL1, 3ull << 20), "cpacr");
 
 	test_fp_trap();
 	test_aes();
@@ -378,6 +378,5 @@ int main(void)
 	accel_vm_destroy(vm);
 	free(code);
 	free(data);
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }

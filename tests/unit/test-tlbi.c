@@ -23,24 +23,9 @@
 #include <sys/mman.h>
 
 #include "accel/accel.h"
+#include "check.h"
 
-static unsigned npass, nfail;
 
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (ok) {
-		npass++;
-	} else {
-		nfail++;
-		printf("FAIL ");
-		vprintf(fmt, ap);
-		printf("\n");
-	}
-	va_end(ap);
-}
 
 /* Guest physical memory: 8 MiB at BASE. VA = PA in the first 2 MiB (code
  * and tables, one block); VA PAGES.. has 4 KiB pages; VA BLK.. is one 2 MiB
@@ -287,6 +272,5 @@ int main(void)
 	accel_vcpu_destroy(cpu);
 	accel_vm_destroy(vm);
 	munmap(gram, RAM_SIZE);
-	printf("%u passed, %u failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return check_summary();
 }
