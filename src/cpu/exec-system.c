@@ -1,6 +1,7 @@
 /* A64 system instructions: hints, barriers, PSTATE writes, MRS/MSR, and
  * SYS (cache maintenance, address translation, TLB invalidation). */
 #include "arch/dabt.h"
+#include "arch/pgwalk.h"
 #include "cpu/internal.h"
 #include "a64-decode.h"
 
@@ -240,18 +241,63 @@ enum sys_op {
 };
 
 /* A cache maintenance by VA checks the translation (it can fault, with
- * CM=1) and, for MMIO, exits to the VMM with CM=1 like hardware does. */
-static void dc_va_check(struct a64_cpu *c, const dinsn *d, uint64_t va)
+ * CM=1) and, for MMIO, exits to the VMM with CM=1 like hardware does; so
+ * does a walk that leaves RAM (stage-2 fault, S1PTW). Returns the PA. */
+static uint64_t dc_va_check(struct a64_cpu *c, const dinsn *d, uint64_t va)
 {
-	uint64_t pa;
-	uint32_t fsc;
-	if (!mmu_translate(c, va, c->mmu_idx, ACC_READ, &pa, &fsc)) {
+	struct pgw_result r;
+	if (!mmu_xlate(c, va, ACC_READ, c->mmu_idx == MMU_EL0, &r)) {
+		if (r.fault == PGW_STAGE2)
+			mmu_walk_s2_exit(c, insn_pc(c, d), va, &r);
 		uint32_t ec = c->el == 0 ? EC_DABT_LOWER : EC_DABT_CUR;
-		cpu_exception(c, insn_pc(c, d), ec << 26 | 1u << 25 | ISS_CM | ISS_WNR | fsc, va, true);
+		cpu_exception(c, insn_pc(c, d), ec << 26 | 1u << 25 | ISS_CM | ISS_WNR | r.fsc, va, true);
 	}
-	if (!vm_find_region(c->vm, pa))
+	if (!vm_find_region(c->vm, r.pa))
 		cpu_exit_to_vmm(c, insn_pc(c, d), ACCEL_EXIT_EXCEPTION,
-				(uint64_t)EC_DABT_LOWER << 26 | 1u << 25 | ISS_CM | ISS_WNR | 0x07, va, pa);
+				(uint64_t)EC_DABT_LOWER << 26 | 1u << 25 | ISS_CM | ISS_WNR | 0x07, va, r.pa);
+	return r.pa;
+}
+
+/* PAR_EL1 after AT S1E0R/W, S1E1R/W (64-bit format, Arm ARM PAR_EL1).
+ * Success: ATTR[63:56] = the MAIR byte of the page's AttrIndx, PA[47:12],
+ * bit 11 RES1, NS (bit 9: UNKNOWN for a Non-secure regime; 1 here, the PA
+ * space it is), SH[8:7], F = 0. SH reads 0b10 for any Device and for
+ * Normal Inner+Outer Non-cacheable memory. With stage 1 disabled, data
+ * accesses are Device-nGnRnE whatever SCTLR_EL1.C says (AT is not a fetch,
+ * so SCTLR_EL1.I plays no part): ATTR 0x00, SH 0b10. Failure: FST[6:1],
+ * bit 11 RES1, F = 1; PTW and S stay 0, since a stage-2 fault on the walk
+ * is not reported here but exits (mmu_walk_s2_exit). */
+static uint64_t par_of(const struct a64_cpu *c, bool ok, const struct pgw_result *r)
+{
+	if (!ok)
+		return 1ull << 11 | (uint64_t)(r->fsc & 0x3f) << 1 | 1;
+	uint64_t attr = r->mmu_off ? 0x00 : (c->mair >> (8 * (r->attrindx & 7))) & 0xff;
+	bool device = (attr & 0xf0) == 0;
+	uint64_t sh = device || attr == 0x44 ? 2 : r->sh;
+	return attr << 56 | (r->pa & 0xfffffffff000ull) | 1ull << 11 | 1ull << 9 | sh << 7;
+}
+
+/* DC ZVA to any Device memory takes an Alignment fault, prioritised like
+ * the other alignment faults that come from the memory type: after
+ * translation and access flag faults, before permission faults. It is not
+ * a cache maintenance instruction: CM = 0, WnR = 1; FAR = the block's
+ * address. A page cached for writing without TLB_ALIGN is Normal: no walk.
+ * Not yet with the MMU off, although data accesses are Device-nGnRnE
+ * there and hardware faults too: QEMU, the oracle of guest-exc-el0 (which
+ * runs DC ZVA with the MMU off), zeroes (QEMU issue 3005). */
+static void dc_zva_check(struct a64_cpu *c, const dinsn *d, uint64_t va)
+{
+	const struct tlb_entry *e = &c->tlb[c->mmu_idx][(va >> 12) & (TLB_SIZE - 1)];
+	if (e->wtag == (va & ~0xfffull))
+		return;
+	struct pgw_result r;
+	bool ok = mmu_xlate(c, va, ACC_WRITE, c->mmu_idx == MMU_EL0, &r);
+	if (!ok && r.fault != PGW_PERMISSION)
+		return; /* the stores below report it */
+	if (!r.mmu_off && pgw_attr_is_device(c->mair, r.attrindx)) {
+		uint32_t ec = c->el == 0 ? EC_DABT_LOWER : EC_DABT_CUR;
+		cpu_exception(c, insn_pc(c, d), ec << 26 | 1u << 25 | ISS_WNR | 0x21, va, true);
+	}
 }
 
 static bool el0_cache_op_allowed(struct a64_cpu *c, const dinsn *d, unsigned sctlr_bit)
@@ -275,16 +321,13 @@ static const dinsn *h_sys(struct a64_cpu *c, const dinsn *d)
 		break;
 	case SYS_IC_IVAU: {
 		el0_cache_op_allowed(c, d, 26); /* UCI */
-		dc_va_check(c, d, xt);
-		uint64_t pa;
-		uint32_t fsc;
-		if (mmu_translate(c, xt, c->mmu_idx, ACC_READ, &pa, &fsc))
-			code_invalidate_pa(c->vm, pa);
+		code_invalidate_pa(c->vm, dc_va_check(c, d, xt));
 		break;
 	}
 	case SYS_DC_ZVA: {
 		el0_cache_op_allowed(c, d, 14); /* DZE */
 		uint64_t va = xt & ~63ull;
+		dc_zva_check(c, d, va);
 		for (unsigned i = 0; i < 64; i += 8)
 			mem_st(c, d, va + i, 8, 0, c->mmu_idx);
 		break;
@@ -307,14 +350,11 @@ static const dinsn *h_sys(struct a64_cpu *c, const dinsn *d)
 			cpu_undef(c, d);
 		/* AT S1E1R/W, S1E0R/W: PAR_EL1 gets the PA or the fault. */
 		unsigned op2 = d->f2;
-		unsigned idx = op2 >= 2 ? MMU_EL0 : MMU_EL1;
-		int acc = (op2 & 1) ? ACC_WRITE : ACC_READ;
-		uint64_t pa;
-		uint32_t fsc;
-		if (mmu_translate(c, xt, idx, acc, &pa, &fsc))
-			c->par = (pa & 0xfffffffff000ull);
-		else
-			c->par = 1 | (uint64_t)fsc << 1;
+		struct pgw_result r;
+		bool ok = mmu_xlate(c, xt, (op2 & 1) ? ACC_WRITE : ACC_READ, op2 >= 2, &r);
+		if (!ok && r.fault == PGW_STAGE2)
+			mmu_walk_s2_exit(c, insn_pc(c, d), xt, &r);
+		c->par = par_of(c, ok, &r);
 		break;
 	}
 	case SYS_TLBI:

@@ -402,6 +402,14 @@ bool mmu_translate(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uin
 bool mmu_translate_sz(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc,
 		      unsigned *shift);
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
+/* One stage-1 walk (mmu.c) with the whole result: memory type, sharea-
+ * bility, and for a stage-2 fault on the walk the descriptor's IPA. */
+struct pgw_result;
+bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_result *res);
+/* DC/IC by VA and AT whose walk left RAM (res->fault == PGW_STAGE2): the
+ * stage-2 fault on the walk exits to the VMM (EC 0x24, CM, S1PTW), as it
+ * does under HVF; FAR = va (the register argument). */
+NORETURN void mmu_walk_s2_exit(struct a64_cpu *c, uint64_t pc, uint64_t va, const struct pgw_result *res);
 
 /* ---- System registers (sysreg.c) ----------------------------------------- */
 /* MRS/MSR from the guest. enc is op0:op1:CRn:CRm:op2 (16 bits), rt the

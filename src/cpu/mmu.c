@@ -28,7 +28,6 @@ static uint32_t walk_read(void *opaque, uint64_t pa, uint64_t *desc)
 	return 0;
 }
 
-bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_result *res);
 bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_result *res)
 {
 	struct pgw_regs regs = {
@@ -38,12 +37,23 @@ bool mmu_xlate(struct a64_cpu *c, uint64_t va, int access, bool el0, struct pgw_
 	return pgw_translate(&regs, va, access, el0, walk_read, c, res);
 }
 
-/* For callers without an instruction to report (instruction fetch, DC/IC by
- * VA, AT): a stage-2 fault on the walk of an instruction fetch exits to the
- * VMM here (EC 0x20, S1PTW, PC = the fetch address). For data accesses
- * *fsc is MMU_FSC_S1PTW | the stage-2 code: as ESR bits that is S1PTW
- * (bit 7) and CM (bit 8); shifted into PAR_EL1 it is PTW (bit 8) and S
- * (bit 9). Callers that can should exit to the VMM instead (mem.c does). */
+/* ESR_EL2 for a stage-2 fault on the walk of a DC/IC by VA or an AT
+ * (Arm ARM ISS of a Data Abort: CM = 1 for cache maintenance and address
+ * translation instructions, and WnR "always returns 1" for them; ISV = 0).
+ * For AT S1E0* / S1E1* from EL1 with stage 2 enabled this is an exception
+ * to EL2, not a PAR_EL1 result, so it is the VMM's exit too. */
+void mmu_walk_s2_exit(struct a64_cpu *c, uint64_t pc, uint64_t va, const struct pgw_result *res)
+{
+	cpu_exit_to_vmm(c, pc, ACCEL_EXIT_EXCEPTION,
+			(uint64_t)EC_DABT_LOWER << 26 | 1u << 25 | ISS_CM | 1u << 7 | ISS_WNR | res->fsc, va, res->ipa);
+}
+
+/* For callers without an instruction to report (instruction fetch): a
+ * stage-2 fault on the walk of an instruction fetch exits to the VMM here
+ * (EC 0x20, S1PTW, PC = the fetch address). For data accesses *fsc is
+ * MMU_FSC_S1PTW | the stage-2 code: as ESR bits that is S1PTW (bit 7) and
+ * CM (bit 8). Callers that can should exit to the VMM instead (mem.c and
+ * exec-system.c do, through mmu_xlate). */
 #define MMU_FSC_S1PTW 0x180u
 bool mmu_translate_sz(struct a64_cpu *c, uint64_t va, unsigned idx, int access, uint64_t *pa, uint32_t *fsc,
 		      unsigned *shift)
