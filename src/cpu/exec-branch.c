@@ -97,10 +97,18 @@ DEF_CBR(cbz32, (uint32_t)c->x[d->rd] == 0)
 DEF_CBR(cbnz32, (uint32_t)c->x[d->rd] != 0)
 DEF_CBR(tbz, !((c->x[d->rd] >> d->f0) & 1))
 DEF_CBR(tbnz, (c->x[d->rd] >> d->f0) & 1)
-DEF_CBR(bcond, cond_holds(c, d->f0))
-/* Common conditions specialised: loops test these on every iteration. */
-DEF_CBR(beq, c->zf == 0)
-DEF_CBR(bne, c->zf != 0)
+/* B.cond: one handler pair per condition, so the test is straight-line
+ * code with a constant condition (loops test these on every iteration). */
+#define DEF_BCOND(n) DEF_CBR(bcond##n, cond_holds(c, n))
+DEF_BCOND(0) DEF_BCOND(1) DEF_BCOND(2) DEF_BCOND(3) DEF_BCOND(4) DEF_BCOND(5) DEF_BCOND(6) DEF_BCOND(7)
+DEF_BCOND(8) DEF_BCOND(9) DEF_BCOND(10) DEF_BCOND(11) DEF_BCOND(12) DEF_BCOND(13) DEF_BCOND(14) DEF_BCOND(15)
+#undef DEF_BCOND
+/* B.NE in the page, by name: a flag-setting handler that this entry follows
+ * jumps to it directly (exec-dp.c). */
+const dinsn *h_bne_near(struct a64_cpu *c, const dinsn *d)
+{
+	return h_bcond1_near(c, d);
+}
 
 bool trans_CBZ(struct a64_dctx *s, arg_CBZ *a)
 {
@@ -126,13 +134,16 @@ bool trans_TBZ(struct a64_dctx *s, arg_TBZ *a)
 
 bool trans_B_cond(struct a64_dctx *s, arg_B_cond *a)
 {
-	int64_t off = (int64_t)a->imm * 4;
-	if (a->cond == 0)
-		set_target(s, off, h_beq, h_beq_near);
-	else if (a->cond == 1)
-		set_target(s, off, h_bne, h_bne_near);
-	else
-		set_target(s, off, h_bcond, h_bcond_near);
+#define BC(n) h_bcond##n
+#define BCN(n) h_bcond##n##_near
+#define TAB(X) { X(0), X(1), X(2), X(3), X(4), X(5), X(6), X(7), X(8), X(9), X(10), X(11), X(12), X(13), X(14), X(15) }
+	static const dinsn_fn far[16] = TAB(BC), near[16] = TAB(BCN);
+#undef TAB
+#undef BCN
+#undef BC
+	set_target(s, (int64_t)a->imm * 4, far[a->cond & 15], near[a->cond & 15]);
+	if (s->d->fn == h_bcond1_near)
+		s->d->fn = h_bne_near;
 	s->d->f0 = (uint8_t)a->cond;
 	return true;
 }

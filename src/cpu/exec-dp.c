@@ -210,6 +210,55 @@ H(h_subsi32)
 	return cpu_next(c, d + 1);
 }
 
+/* ---- Pairs ----------------------------------------------------------------
+ * A flag-setting instruction and the flag reader after it (a loop's
+ * counter and B.NE, a compare and the CSEL/CINC of a carry) run in one
+ * dispatch: the trans function peeks at the next instruction word to pick
+ * a pair handler, which runs the first instruction exactly as alone (NZCV
+ * written), then the second if its entry holds the expected handler (it is
+ * decoded on its own, and reached alone by branches into it), else
+ * dispatches to that entry as usual. */
+static bool next_word(const struct a64_dctx *s, uint32_t *w)
+{
+	size_t i = (size_t)(s->d - s->c->cur_dp->e) + 1;
+	if (i >= DPAGE_ENTRIES)
+		return false;
+	memcpy(w, s->c->cur_dp->host + i * 4, 4);
+	return true;
+}
+/* The next word is B.NE. */
+static bool next_is_bne(const struct a64_dctx *s)
+{
+	uint32_t w;
+	return next_word(s, &w) && (w & 0xff00001f) == 0x54000001;
+}
+static inline const dinsn *then_bne(struct a64_cpu *c, const dinsn *e)
+{
+	if (likely(e->fn == h_bne_near))
+		return h_bne_near(c, e);
+	return cpu_next(c, e);
+}
+H(h_addsi64_bne)
+{
+	XR(rd) = adc64(c, XR(rn), d->imm, 0);
+	return then_bne(c, d + 1);
+}
+H(h_addsi32_bne)
+{
+	XR(rd) = adc32(c, (uint32_t)XR(rn), (uint32_t)d->imm, 0);
+	return then_bne(c, d + 1);
+}
+H(h_subsi64_bne)
+{
+	XR(rd) = subs64(c, XR(rn), d->imm);
+	return then_bne(c, d + 1);
+}
+H(h_subsi32_bne)
+{
+	XR(rd) = subs32(c, (uint32_t)XR(rn), (uint32_t)d->imm);
+	return then_bne(c, d + 1);
+}
+
 bool trans_ADDSUB_i(struct a64_dctx *s, arg_ADDSUB_i *a)
 {
 	dinsn *d = s->d;
@@ -221,6 +270,11 @@ bool trans_ADDSUB_i(struct a64_dctx *s, arg_ADDSUB_i *a)
 			d->fn = a->sf ? h_subsi64 : h_subsi32;
 		else
 			d->fn = a->sf ? h_addsi64 : h_addsi32;
+		if (next_is_bne(s)) {
+			static const dinsn_fn pair[2][2] = { { h_addsi32_bne, h_addsi64_bne },
+							     { h_subsi32_bne, h_subsi64_bne } };
+			d->fn = pair[a->op][a->sf];
+		}
 		d->imm = imm;
 	} else {
 		d->rd = reg_sp((unsigned)a->rd);
@@ -638,6 +692,9 @@ DEF_ADDSUB_R(none)
 
 #define ADDSUB_ROW(sz, SH) { h_add##sz##_##SH, h_adds##sz##_##SH, h_sub##sz##_##SH, h_subs##sz##_##SH }
 
+H(h_subs64_none_csel2);
+H(h_subs64_none_csel3);
+
 bool trans_ADDSUB_r(struct a64_dctx *s, arg_ADDSUB_r *a)
 {
 	/* [sf][shift][op:S] */
@@ -657,6 +714,11 @@ bool trans_ADDSUB_r(struct a64_dctx *s, arg_ADDSUB_r *a)
 		static const dinsn_fn none[2][4] = { ADDSUB_ROW(32, none), ADDSUB_ROW(64, none) };
 		d->fn = none[a->sf][a->op * 2 + a->s];
 	}
+	uint32_t w;
+	/* SUBS Xd, Xn, Xm then a 64-bit CSEL-family instruction on CS/CC */
+	if (d->fn == h_subs64_none && next_word(s, &w) && (w & 0xbfe00800) == 0x9a800000 &&
+	    ((w >> 12 & 15) == 2 || (w >> 12 & 15) == 3))
+		d->fn = (w >> 12 & 15) == 2 ? h_subs64_none_csel2 : h_subs64_none_csel3;
 	return true;
 }
 
@@ -881,6 +943,23 @@ static inline uint64_t csel_mask(bool cond, uint64_t t, uint64_t f)
 		return cpu_next(c, d + 1);                                      \
 	}
 FOR_EACH_COND(DEF_CSEL)
+
+/* SUBS (shifted register, no shift) then CSEL-family on CS or CC, 64-bit:
+ * the carry idiom of multi-word arithmetic (a pair, see trans_ADDSUB_i). */
+#define DEF_SUBS_CSEL(n)                                                                             \
+	H(h_subs64_none_csel##n)                                                                     \
+	{                                                                                            \
+		XR(rd) = subs64(c, XR(rn), XR(rm));                                                  \
+		const dinsn *e = d + 1;                                                              \
+		if (likely(e->fn == h_csel64_##n)) {                                                 \
+			uint64_t f = (c->x[e->rm] ^ e->imm) + e->f1;                                 \
+			c->x[e->rd] = csel_mask(cond_holds(c, n), c->x[e->rn], f);                   \
+			return cpu_next(c, e + 1);                                                   \
+		}                                                                                    \
+		return cpu_next(c, e);                                                               \
+	}
+DEF_SUBS_CSEL(2)
+DEF_SUBS_CSEL(3)
 
 bool trans_CSEL(struct a64_dctx *s, arg_CSEL *a)
 {

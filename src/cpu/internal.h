@@ -280,6 +280,10 @@ static inline void cpu_branch_mark(struct a64_cpu *c, const dinsn *d)
 	c->tail = d;
 }
 
+/* B.NE to a target in the page (exec-branch.c): flag-setting handlers that
+ * one follows call it directly instead of dispatching (exec-dp.c). */
+const dinsn *h_bne_near(struct a64_cpu *c, const dinsn *d);
+
 /* Full lookup of the entry for a VA (instruction fetch translation). May
  * leave the inner loop through an exception or exit. */
 const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va);

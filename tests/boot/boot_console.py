@@ -17,6 +17,7 @@ class Console:
     def __init__(self, cmd, log):
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.buf = b""
+        self.seen = b""  # everything the guest printed, for checks over the whole log
         self.log = log
 
     def expect(self, pattern, timeout):
@@ -41,6 +42,7 @@ class Console:
                 self.log.write(data.decode(errors="replace"))
                 self.log.flush()
                 self.buf += data
+                self.seen += data
 
     def send(self, line, raw=False):
         self.p.stdin.write(line.encode() + (b"" if raw else b"\n"))

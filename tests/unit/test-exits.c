@@ -511,6 +511,53 @@ static void test_exit_at_page_end(void)
 	set_sreg(SYSREG_CNTV_CTL_EL0, 0);
 }
 
+/* A loop of the shapes the soft CPU runs as decode-time pairs (a flag
+ * setter and the B.NE / CSEL / CSINC reading its flags), iterated so that
+ * the pairs are taken (they need the second entry already decoded), with
+ * the results computed here: register values, the carry-selected counts and
+ * the final NZCV. */
+static void test_flag_pairs(void)
+{
+	const unsigned n = 1000;
+	uint64_t pc = EMIT(0xeb020027,  /* 0: subs x7, x1, x2 */
+			   0x9a842484,  /*    cinc x4, x4, cc */
+			   0xeb0a0029,  /*    subs x9, x1, x10 */
+			   0x9a852025,  /*    csel x5, x1, x5, cs */
+			   0x8b030021,  /*    add  x1, x1, x3 */
+			   0x31000400,  /*    adds w0, w0, #1 */
+			   0x54ffff41,  /*    b.ne 0 */
+			   0xf1000400,  /*    subs x0, x0, #1 */
+			   0x54000021,  /*    b.ne next */
+			   HVC(0));
+	uint64_t x1 = 0x0123456789abcdefull, x2 = 1ull << 63, x10 = 0x123456789abcdef0ull,
+		 x3 = 0x9e3779b97f4a7c15ull, x4 = 7, x5 = 0x55;
+	accel_set_reg(cpu, ACCEL_REG_X0, (uint32_t)-n);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 1, x1);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 2, x2);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 3, x3);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 4, x4);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 5, x5);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 10, x10);
+	uint64_t x7 = 0, x9 = 0;
+	for (unsigned i = 0; i < n; i++) {
+		x7 = x1 - x2;
+		x4 += x1 < x2;
+		x9 = x1 - x10;
+		if (x1 >= x10)
+			x5 = x1;
+		x1 += x3;
+	}
+	run_at(pc, EL1H | DAIF_ALL);
+	CHECK(is_exception(EC_HVC64) && (ex->esr & 0xffff) == 0, "flag pairs: loop reached its HVC");
+	EQ(reg(ACCEL_REG_X0), ~0ull);
+	EQ(reg(ACCEL_REG_X0 + 1), x1);
+	EQ(reg(ACCEL_REG_X0 + 4), x4);
+	EQ(reg(ACCEL_REG_X0 + 5), x5);
+	EQ(reg(ACCEL_REG_X0 + 7), x7);
+	EQ(reg(ACCEL_REG_X0 + 9), x9);
+	EQ(reg(ACCEL_REG_CPSR) >> 28, 0x8u); /* 0 - 1: N, no carry */
+}
+
 int main(void)
 {
 	ops = &accel_soft_ops;
@@ -538,6 +585,7 @@ int main(void)
 	test_cancel();
 	test_vtimer();
 	test_exit_at_page_end();
+	test_flag_pairs();
 
 	int rc = check_summary();
 	accel_vcpu_destroy(cpu);
