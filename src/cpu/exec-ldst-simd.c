@@ -31,22 +31,6 @@
 #define H(name) static const dinsn *name(struct a64_cpu *c, const dinsn *d)
 #include "cpu/ldst-common.h"
 
-static inline const uint8_t *tlb_rd(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx)
-{
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->rtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - len))
-		return (const uint8_t *)(uintptr_t)(va + e->addend);
-	return NULL;
-}
-
-static inline uint8_t *tlb_wr(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx)
-{
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->wtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - len))
-		return (uint8_t *)(uintptr_t)(va + e->addend);
-	return NULL;
-}
-
 /* A 16-byte element at va, 8- but not 16-byte aligned: it takes an
  * alignment fault on Device memory (the MMU being off, or the page cached
  * with TLB_ALIGN: see mem.c; SCTLR_EL1.A is checked by chk_align). Called

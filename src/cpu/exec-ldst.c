@@ -75,24 +75,6 @@ static inline void st(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned s
 	mem_st(c, d, va, size, v, idx);
 }
 
-/* Host address of len bytes at va if the TLB has them in one page, else
- * NULL (the caller then takes the slow path). */
-static inline const uint8_t *tlb_rd(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx)
-{
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->rtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - len))
-		return (const uint8_t *)(uintptr_t)(va + e->addend);
-	return NULL;
-}
-
-static inline uint8_t *tlb_wr(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx)
-{
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->wtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - len))
-		return (uint8_t *)(uintptr_t)(va + e->addend);
-	return NULL;
-}
-
 /* A naturally aligned access of size bytes that hits the TLB: one compare
  * covers the page and the alignment (an aligned access cannot cross the
  * page); unaligned ones take the slow path, where mem_ld/mem_st serve them. */

@@ -362,20 +362,38 @@ static inline struct tlb_entry *tlb_for(struct a64_cpu *c, unsigned idx)
 	return idx == c->mmu_idx ? c->dtlb : c->tlb[idx];
 }
 
+/* Host address of len bytes at va if regime idx's TLB has them in one page
+ * for reading (tlb_rd) or writing (tlb_wr), else NULL: the caller then takes
+ * the slow path. */
+static inline const uint8_t *tlb_rd(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx)
+{
+	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->rtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - len))
+		return (const uint8_t *)(uintptr_t)(va + e->addend);
+	return NULL;
+}
+static inline uint8_t *tlb_wr(struct a64_cpu *c, uint64_t va, unsigned len, unsigned idx)
+{
+	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
+	if (likely(e->wtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - len))
+		return (uint8_t *)(uintptr_t)(va + e->addend);
+	return NULL;
+}
+
 /* Load/store `size` (1,2,4,8) bytes at va through the TLB of regime idx
  * (c->mmu_idx normally; MMU_EL0 for LDTR/STTR). Little-endian only. */
 static inline uint64_t mem_ld(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, unsigned idx)
 {
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->rtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - size))
-		return ldn_host((const void *)(uintptr_t)(va + e->addend), size);
+	const uint8_t *p = tlb_rd(c, va, size, idx);
+	if (likely(p != NULL))
+		return ldn_host(p, size);
 	return mem_read_slow(c, d, va, size, idx);
 }
 static inline void mem_st(struct a64_cpu *c, const dinsn *d, uint64_t va, unsigned size, uint64_t v, unsigned idx)
 {
-	struct tlb_entry *e = &c->tlb[idx][(va >> 12) & (TLB_SIZE - 1)];
-	if (likely(e->wtag == (va & ~0xfffull) && (va & 0xfff) <= 0x1000 - size)) {
-		stn_host((void *)(uintptr_t)(va + e->addend), size, v);
+	uint8_t *p = tlb_wr(c, va, size, idx);
+	if (likely(p != NULL)) {
+		stn_host(p, size, v);
 		return;
 	}
 	mem_write_slow(c, d, va, size, v, idx);
