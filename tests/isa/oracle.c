@@ -219,7 +219,13 @@ __asm__(".text\n"
 	".size _start, .-_start\n");
 
 /* ---- state shared between the loop and the handler ---- */
-static u8 altstack[256 * 1024] __attribute__((aligned(16)));
+/* The signal stack lives at a fixed address no generated SP is likely to
+ * hit. When a case leaves SP inside the alternate stack, the kernel (and
+ * qemu-user) treats the handler as already on it and puts the frame just
+ * below SP, over whatever precedes the stack: as a .bss array that was the
+ * oracle's own state, and 32-bit or small SP values reached it. */
+#define ALTSTACK_BASE 0x5a3c9e000000ull
+#define ALTSTACK_SIZE (256 * 1024)
 
 enum { ST_IDLE, ST_RUNNING };
 static volatile int g_state = ST_IDLE;
@@ -318,7 +324,7 @@ static void handler(int sig, struct k_siginfo *si, void *ucv)
 
 static void install_handlers(void)
 {
-	struct k_stack ss = { altstack, 0, sizeof(altstack) };
+	struct k_stack ss = { (void *)ALTSTACK_BASE, 0, ALTSTACK_SIZE };
 	if (sys3(NR_sigaltstack, &ss, 0, 0) != 0)
 		die("sigaltstack failed", 2);
 	static const int sigs[] = { K_SIGTRAP, K_SIGILL, K_SIGSEGV, K_SIGBUS, K_SIGFPE };
@@ -355,6 +361,7 @@ static void sync_code(u64 start, u64 end)
 void oracle_main(void);
 void oracle_main(void)
 {
+	map_fixed(ALTSTACK_BASE, ALTSTACK_SIZE, 3);
 	install_handlers();
 	u32 *code = map_fixed(ISA_CODE_BASE, ISA_CODE_SIZE, 7);
 	u64 *data = map_fixed(ISA_DATA_BASE, ISA_DATA_SIZE, 3);

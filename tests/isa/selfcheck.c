@@ -339,6 +339,23 @@ int main(int argc, char **argv)
 		check(r.signo == ISA_SIGTRAP && r.si_code == ISA_TRAP_BRKPT && r.pc == ISA_CASE_PC, "brk",
 		      "signo %d si_code %d pc %#" PRIx64, r.signo, r.si_code, r.pc);
 
+	/* 13. Any SP a case leaves behind is fine for the oracle: sweep the
+	 * oracle's own image (a static binary near 4 MiB, where its signal stack
+	 * once lived) and the low 32-bit range generated SP values favour. */
+	bool sp_ok = true;
+	for (uint64_t sp = 0x3f0000; sp < 0x500000 && sp_ok; sp += 0x200) {
+		base_case(&c, 14);
+		c.ninsn = 1;
+		c.insn[0] = 0xd503201f;
+		c.sp = sp;
+		sp_ok = run("sp-anywhere", &c, &r) == 0;
+		if (sp_ok && (r.signo != ISA_SIGTRAP || r.sp != sp)) {
+			printf("sp-anywhere: sp %#" PRIx64 ": signo %d, sp after %#" PRIx64 "\n", sp, r.signo, r.sp);
+			sp_ok = false;
+		}
+	}
+	check(sp_ok, "sp-anywhere", "a case's SP broke the oracle");
+
 	char st[128];
 	if (oracle_wait(&orc, 0, st, sizeof(st)) != 0) {
 		printf("FAIL: oracle exit: %s\n", st);
