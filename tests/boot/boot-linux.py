@@ -26,13 +26,16 @@ def main():
     ap.add_argument("--accel", default="soft")
     ap.add_argument("--reboot", action="store_true",
                     help="end with `reboot -f` under -no-reboot (avmm must exit 0) instead of poweroff")
+    ap.add_argument("--restart", action="store_true",
+                    help="`reboot -f` without -no-reboot: the machine must start again and boot to the shell, "
+                         "which then powers off")
     a = ap.parse_args()
 
     fx = fixtures(a.fixtures_script)
     kernel = os.path.join(fx, "vmlinuz")
     initrd = os.path.join(fx, "initramfs.cpio.gz")
     cmd = [a.avmm, "-M", "virt", "-accel", a.accel, "-m", "512", "-smp", str(a.smp), "-nographic",
-           "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1 quiet", "-no-reboot"]
+           "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1 quiet"] + ([] if a.restart else ["-no-reboot"])
     print("+ " + " ".join(cmd))
     checks = []
 
@@ -65,6 +68,17 @@ def main():
         if a.reboot:
             c.send("reboot -f")
             c.expect(r"reboot: Restarting system", 60)
+        elif a.restart:
+            c.send("reboot -f")
+            c.expect(r"reboot: Restarting system", 60)
+            c.expect(r"avmm: /init reached", a.timeout)
+            c.expect(r"avmm# ", 60)
+            c.send("nproc; echo END5")
+            out = c.expect(r"END5\r?\n.*avmm# ", 60)
+            m = re.search(r"^(\d+)\s*$", out, re.M)
+            check(m is not None and int(m.group(1)) == a.smp, "after the restart: a fresh boot to the shell, nproc says %d" % a.smp)
+            c.send("poweroff -f")
+            c.expect(r"(reboot: Power down|Power down)", 60)
         else:
             c.send("poweroff -f")
             c.expect(r"(reboot: Power down|Power down)", 60)
@@ -76,7 +90,8 @@ def main():
     except subprocess.TimeoutExpired:
         c.p.kill()
         status = None
-    check(status == 0, "avmm exits 0 after %s (status %s)" % ("a reboot request with -no-reboot" if a.reboot else "poweroff", status))
+    check(status == 0, "avmm exits 0 after %s (status %s)" % (
+        "a reboot request with -no-reboot" if a.reboot else "a restart and poweroff" if a.restart else "poweroff", status))
     # The kernel's own checks (its crypto self-tests, lockdep, BUG/WARN)
     # exercise the CPU far beyond the shell commands: none may complain.
     bad = re.findall(r"^.*(?:Oops|BUG:|WARNING:|Internal error|Kernel panic|alg: .*fail).*$",
