@@ -323,8 +323,28 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	return 0;
 }
 
+/* Guest RAM pages resident in the host, in bytes: what of avmm's RSS is the
+ * guest's memory rather than avmm's own. */
+static uint64_t guest_ram_resident(const struct vm *vm)
+{
+	const uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE), chunk = 1ull << 30;
+	unsigned char *vec = malloc(chunk / pg);
+	uint64_t n = 0;
+	for (uint64_t off = 0; vec && off < vm->ram_size; off += chunk) {
+		uint64_t len = vm->ram_size - off < chunk ? vm->ram_size - off : chunk;
+		if (mincore(vm->ram + off, len, vec) != 0)
+			break;
+		for (uint64_t i = 0; i < (len + pg - 1) / pg; i++)
+			n += vec[i] & 1;
+	}
+	free(vec);
+	return n * pg;
+}
+
 void virt_print_stats(struct vm *vm)
 {
+	fprintf(stderr, "avmm: guest RAM resident: %" PRIu64 " KiB of %" PRIu64 " KiB\n", guest_ram_resident(vm) >> 10,
+		vm->ram_size >> 10);
 	fprintf(stderr, "avmm: GIC: %s\n", vm->kgic ? "in the accelerator (in-kernel)" : "user space");
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
