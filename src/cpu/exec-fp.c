@@ -1,6 +1,8 @@
 /* A64 floating point: scalar FP and the floating-point forms of Advanced
- * SIMD (a64-fp.decode). The arithmetic is fpu.c's; the handlers here move
- * lanes, check FP access (CPACR_EL1.FPEN) and accumulate FPSR flags.
+ * SIMD (a64-fp.decode). The arithmetic is fpu.c's, through fpu.h's host
+ * fast path (fpf_*) for add, sub, mul, div, sqrt, single FMA, compares and
+ * S<->D conversions; the handlers here move lanes, check FP access
+ * (CPACR_EL1.FPEN) and accumulate FPSR flags.
  *
  * Register conventions: a scalar result writes the low `esize` bits of Vd
  * and zeroes the rest; a 64-bit vector result zeroes the upper half; all
@@ -13,6 +15,10 @@ typedef uint64_t u64;
 
 /* Rounding-mode operand meaning "FPCR.RMode at run time". */
 #define RM_FPCR 7
+
+/* The FP state for one instruction: FPCR in, FPSR.IXC in too (cumulative:
+ * the host fast path needs no inexact check once it is set). */
+static inline fpst fp_state(const struct a64_cpu *c) { return (fpst){ c->fpcr, c->fpsr & FPSR_IXC }; }
 
 static inline unsigned rm_resolve(unsigned rm, uint32_t fpcr) { return rm == RM_FPCR ? fp_rmode_fpcr(fpcr) : rm; }
 
@@ -65,17 +71,17 @@ enum {
 static u64 bop(unsigned op, unsigned fmt, u64 acc, u64 a, u64 b, fpst *st)
 {
 	switch (op) {
-	case BOP_ADD: return fp_add(fmt, a, b, st);
-	case BOP_SUB: return fp_sub(fmt, a, b, st);
-	case BOP_MUL: return fp_mul(fmt, a, b, st);
-	case BOP_DIV: return fp_div(fmt, a, b, st);
+	case BOP_ADD: return fpf_add(fmt, a, b, false, st);
+	case BOP_SUB: return fpf_add(fmt, a, b, true, st);
+	case BOP_MUL: return fpf_mul(fmt, a, b, st);
+	case BOP_DIV: return fpf_div(fmt, a, b, st);
 	case BOP_MAX: return fp_max(fmt, a, b, st);
 	case BOP_MIN: return fp_min(fmt, a, b, st);
 	case BOP_MAXNM: return fp_maxnum(fmt, a, b, st);
 	case BOP_MINNM: return fp_minnum(fmt, a, b, st);
-	case BOP_NMUL: return fp_neg(fmt, fp_mul(fmt, a, b, st));
+	case BOP_NMUL: return fp_neg(fmt, fpf_mul(fmt, a, b, st));
 	case BOP_MULX: return fp_mulx(fmt, a, b, st);
-	case BOP_ABD: return fp_abs(fmt, fp_sub(fmt, a, b, st));
+	case BOP_ABD: return fp_abs(fmt, fpf_add(fmt, a, b, true, st));
 	case BOP_RECPS: return fp_recps(fmt, a, b, st);
 	case BOP_RSQRTS: return fp_rsqrts(fmt, a, b, st);
 	case BOP_CMEQ: return fp_compare_eq(fmt, a, b, st) ? ones(fmt) : 0;
@@ -83,8 +89,8 @@ static u64 bop(unsigned op, unsigned fmt, u64 acc, u64 a, u64 b, fpst *st)
 	case BOP_CMGT: return fp_compare_gt(fmt, a, b, st) ? ones(fmt) : 0;
 	case BOP_ACGE: return fp_compare_ge(fmt, fp_abs(fmt, a), fp_abs(fmt, b), st) ? ones(fmt) : 0;
 	case BOP_ACGT: return fp_compare_gt(fmt, fp_abs(fmt, a), fp_abs(fmt, b), st) ? ones(fmt) : 0;
-	case BOP_MLA: return fp_muladd(fmt, acc, a, b, st);
-	default: return fp_muladd(fmt, acc, fp_neg(fmt, a), b, st); /* BOP_MLS */
+	case BOP_MLA: return fpf_muladd(fmt, acc, a, b, st);
+	default: return fpf_muladd(fmt, acc, fp_neg(fmt, a), b, st); /* BOP_MLS */
 	}
 }
 
@@ -102,7 +108,7 @@ static u64 uop(unsigned op, unsigned fmt, u64 a, unsigned p, fpst *st)
 	case UOP_MOV: return a;
 	case UOP_ABS: return fp_abs(fmt, a);
 	case UOP_NEG: return fp_neg(fmt, a);
-	case UOP_SQRT: return fp_sqrt(fmt, a, st);
+	case UOP_SQRT: return fpf_sqrt(fmt, a, st);
 	case UOP_RINT: return fp_round_int(fmt, a, rm, false, st);
 	case UOP_RINTX: return fp_round_int(fmt, a, rm, true, st);
 	case UOP_TOS: return fp_to_fixed(fmt, a, fbits, false, ib, rm, st);
@@ -130,7 +136,7 @@ static u64 uop(unsigned op, unsigned fmt, u64 a, unsigned p, fpst *st)
 static const dinsn *h_fp_3same(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	vres r = { { 0, 0 } };
 	unsigned fmt = d->f1;
 	for (unsigned i = 0; i < d->f2; i++)
@@ -142,11 +148,57 @@ static const dinsn *h_fp_3same(struct a64_cpu *c, const dinsn *d)
 	return cpu_next(c, d + 1);
 }
 
+/* FADD FSUB FMUL FDIV, vector and scalar (f2 lanes of format FMT, field
+ * LANE of the register), with the host fast path inlined: all four lanes
+ * of a 4S at once (FAST4, when not 0), else per lane, where a lane it
+ * declines goes to the soft core. Selected at decode (same_fast()). */
+#define FP_3SAME_FAST(name, FMT, LANE, T, OP, FAST, FAST4)                           \
+	static const dinsn *name(struct a64_cpu *c, const dinsn *d)                  \
+	{                                                                            \
+		cpu_fp_check(c, d);                                                  \
+		fpst st = fp_state(c);                                               \
+		vres r = { { 0, 0 } };                                               \
+		const T *va = c->v[d->rn].LANE, *vb = c->v[d->rm].LANE;              \
+		if (d->f2 == 4 && (FAST4))                                           \
+			goto done;                                                   \
+		for (unsigned i = 0; i < d->f2; i++) {                               \
+			T a = va[i], b = vb[i];                                      \
+			u64 x;                                                       \
+			if (!(FAST))                                                 \
+				x = bop(OP, FMT, 0, a, b, &st);                      \
+			r.LANE[i] = (T)x;                                            \
+		}                                                                    \
+	done:                                                                        \
+		vres_store(c, d->rd, &r);                                            \
+		c->fpsr |= st.exc;                                                   \
+		return cpu_next(c, d + 1);                                           \
+	}
+FP_3SAME_FAST(h_fadd_s, FP_S, s, uint32_t, BOP_ADD, fpf_addsub_s(a, b, false, &st, &x),
+	      fpf_addsub4_s(va, vb, false, &st, r.s))
+FP_3SAME_FAST(h_fsub_s, FP_S, s, uint32_t, BOP_SUB, fpf_addsub_s(a, b, true, &st, &x),
+	      fpf_addsub4_s(va, vb, true, &st, r.s))
+FP_3SAME_FAST(h_fmul_s, FP_S, s, uint32_t, BOP_MUL, fpf_mul_s(a, b, &st, &x), fpf_mul4_s(va, vb, &st, r.s))
+FP_3SAME_FAST(h_fdiv_s, FP_S, s, uint32_t, BOP_DIV, fpf_div_s(a, b, &st, &x), 0)
+FP_3SAME_FAST(h_fadd_d, FP_D, d, uint64_t, BOP_ADD, fpf_addsub_d(a, b, false, &st, &x), 0)
+FP_3SAME_FAST(h_fsub_d, FP_D, d, uint64_t, BOP_SUB, fpf_addsub_d(a, b, true, &st, &x), 0)
+FP_3SAME_FAST(h_fmul_d, FP_D, d, uint64_t, BOP_MUL, fpf_mul_d(a, b, &st, &x), 0)
+FP_3SAME_FAST(h_fdiv_d, FP_D, d, uint64_t, BOP_DIV, fpf_div_d(a, b, &st, &x), 0)
+
+/* The handler for three-same op on fmt: a fast one above, or h_fp_3same. */
+static dinsn_fn same_fast(unsigned op, unsigned fmt)
+{
+	static const dinsn_fn fast[2][4] = { { h_fadd_s, h_fsub_s, h_fmul_s, h_fdiv_s },
+					     { h_fadd_d, h_fsub_d, h_fmul_d, h_fdiv_d } };
+	if ((fmt != FP_S && fmt != FP_D) || op > BOP_DIV)
+		return h_fp_3same;
+	return fast[fmt == FP_D][op];
+}
+
 /* By element: Vm's lane d->imm for every lane. */
 static const dinsn *h_fp_elem(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	vres r = { { 0, 0 } };
 	unsigned fmt = d->f1;
 	u64 b = lane_get(c, d->rm, fmt, (unsigned)d->imm);
@@ -161,7 +213,7 @@ static const dinsn *h_fp_elem(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fp_pair(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	vres r = { { 0, 0 } };
 	unsigned fmt = d->f1, n = d->f2, h = n / 2;
 	for (unsigned i = 0; i < n; i++) {
@@ -177,7 +229,7 @@ static const dinsn *h_fp_pair(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fp_spair(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = d->f1;
 	u64 x = bop(d->f0, fmt, 0, lane_get(c, d->rn, fmt, 0), lane_get(c, d->rn, fmt, 1), &st);
 	set_scalar(c, d->rd, fmt, x);
@@ -189,7 +241,7 @@ static const dinsn *h_fp_spair(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fp_across(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = FP_S, op = d->f0;
 	u64 e[4];
 	for (unsigned i = 0; i < 4; i++)
@@ -205,7 +257,7 @@ static const dinsn *h_fp_across(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fp_unary(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	vres r = { { 0, 0 } };
 	unsigned fmt = d->f1;
 	for (unsigned i = 0; i < d->f2; i++)
@@ -219,8 +271,8 @@ static const dinsn *h_fp_unary(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fcvt(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
-	u64 x = fp_convert(d->f1, d->f2, lane_get(c, d->rn, d->f1, 0), fp_rmode_fpcr(c->fpcr), &st);
+	fpst st = fp_state(c);
+	u64 x = fpf_convert(d->f1, d->f2, lane_get(c, d->rn, d->f1, 0), fp_rmode_fpcr(c->fpcr), &st);
 	set_scalar(c, d->rd, d->f2, x);
 	c->fpsr |= st.exc;
 	return cpu_next(c, d + 1);
@@ -231,14 +283,14 @@ static const dinsn *h_fcvt(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fcvtn(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned from = d->f1, to = from - 1, n = d->f0 ? 1 : (from == FP_D ? 2 : 4);
 	unsigned rm = d->f3 ? FPR_ODD : fp_rmode_fpcr(c->fpcr);
 	vres r = { { 0, 0 } };
 	if (d->f2)
 		r.d[0] = c->v[d->rd].d[0];
 	for (unsigned i = 0; i < n; i++)
-		lane_set(&r, to, i + (d->f2 ? n : 0), fp_convert(from, to, lane_get(c, d->rn, from, i), rm, &st));
+		lane_set(&r, to, i + (d->f2 ? n : 0), fpf_convert(from, to, lane_get(c, d->rn, from, i), rm, &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
 	return cpu_next(c, d + 1);
@@ -248,12 +300,12 @@ static const dinsn *h_fcvtn(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fcvtl(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned from = d->f1, to = from + 1, n = from == FP_S ? 2 : 4;
 	vres r = { { 0, 0 } };
 	for (unsigned i = 0; i < n; i++)
 		lane_set(&r, to, i,
-			 fp_convert(from, to, lane_get(c, d->rn, from, i + (d->f2 ? n : 0)), fp_rmode_fpcr(c->fpcr), &st));
+			 fpf_convert(from, to, lane_get(c, d->rn, from, i + (d->f2 ? n : 0)), fp_rmode_fpcr(c->fpcr), &st));
 	vres_store(c, d->rd, &r);
 	c->fpsr |= st.exc;
 	return cpu_next(c, d + 1);
@@ -263,14 +315,14 @@ static const dinsn *h_fcvtl(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fp_3src(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = d->f1;
 	u64 a = lane_get(c, d->ra, fmt, 0), n = lane_get(c, d->rn, fmt, 0), m = lane_get(c, d->rm, fmt, 0);
 	if (d->f2)
 		a = fp_neg(fmt, a);
 	if (d->f3)
 		n = fp_neg(fmt, n);
-	set_scalar(c, d->rd, fmt, fp_muladd(fmt, a, n, m, &st));
+	set_scalar(c, d->rd, fmt, fpf_muladd(fmt, a, n, m, &st));
 	c->fpsr |= st.exc;
 	return cpu_next(c, d + 1);
 }
@@ -279,10 +331,10 @@ static const dinsn *h_fp_3src(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fcmp(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = d->f1;
 	u64 b = d->f3 ? 0 : lane_get(c, d->rm, fmt, 0);
-	unsigned nzcv = fp_compare(fmt, lane_get(c, d->rn, fmt, 0), b, d->f2, &st);
+	unsigned nzcv = fpf_compare(fmt, lane_get(c, d->rn, fmt, 0), b, d->f2, &st);
 	set_nzcv(c, (u64)nzcv << 28);
 	c->fpsr |= st.exc;
 	return cpu_next(c, d + 1);
@@ -296,9 +348,9 @@ static const dinsn *h_fccmp(struct a64_cpu *c, const dinsn *d)
 		set_nzcv(c, (u64)d->f3 << 28);
 		return cpu_next(c, d + 1);
 	}
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = d->f1;
-	unsigned nzcv = fp_compare(fmt, lane_get(c, d->rn, fmt, 0), lane_get(c, d->rm, fmt, 0), d->f2, &st);
+	unsigned nzcv = fpf_compare(fmt, lane_get(c, d->rn, fmt, 0), lane_get(c, d->rm, fmt, 0), d->f2, &st);
 	set_nzcv(c, (u64)nzcv << 28);
 	c->fpsr |= st.exc;
 	return cpu_next(c, d + 1);
@@ -326,7 +378,7 @@ static const dinsn *h_fmov_imm(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_fp_to_int(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = d->f1;
 	u64 x = fp_to_fixed(fmt, lane_get(c, d->rn, fmt, 0), (unsigned)d->imm, d->f2, d->f3, rm_resolve(d->f0, c->fpcr),
 			    &st);
@@ -340,7 +392,7 @@ static const dinsn *h_fp_to_int(struct a64_cpu *c, const dinsn *d)
 static const dinsn *h_int_to_fp(struct a64_cpu *c, const dinsn *d)
 {
 	cpu_fp_check(c, d);
-	fpst st = { c->fpcr, 0 };
+	fpst st = fp_state(c);
 	unsigned fmt = d->f1;
 	u64 x = fp_from_fixed(fmt, c->x[d->rn], (unsigned)d->imm, d->f2, d->f3, fp_rmode_fpcr(c->fpcr), &st);
 	set_scalar(c, d->rd, fmt, x);
@@ -544,7 +596,7 @@ bool trans_FP_2SRC(struct a64_dctx *s, arg_FP_2SRC *a)
 	int fmt = ftype_fmt(a->ftype);
 	if ((fmt != FP_S && fmt != FP_D) || a->opcode > 8)
 		return false;
-	set_ops(s, h_fp_3same, (unsigned)a->rd, (unsigned)a->rn, (unsigned)a->rm);
+	set_ops(s, same_fast(ops[a->opcode], (unsigned)fmt), (unsigned)a->rd, (unsigned)a->rn, (unsigned)a->rm);
 	s->d->f0 = ops[a->opcode];
 	s->d->f1 = (uint8_t)fmt;
 	s->d->f2 = 1;
@@ -600,7 +652,7 @@ bool trans_V_3SAME_FP(struct a64_dctx *s, arg_V_3SAME_FP *a)
 	if (op < 0 || (a->sz && !a->q))
 		return false;
 	unsigned fmt = a->sz ? FP_D : FP_S;
-	set_ops(s, pair ? h_fp_pair : h_fp_3same, (unsigned)a->rd, (unsigned)a->rn, (unsigned)a->rm);
+	set_ops(s, pair ? h_fp_pair : same_fast((unsigned)op, fmt), (unsigned)a->rd, (unsigned)a->rn, (unsigned)a->rm);
 	s->d->f0 = (uint8_t)op;
 	s->d->f1 = (uint8_t)fmt;
 	s->d->f2 = (uint8_t)((a->q ? 16 : 8) / (fmt == FP_D ? 8 : 4));
