@@ -97,16 +97,21 @@ static u64 fp_special(prng *r, unsigned f)
 	}
 }
 
+/* A moderate normal value: what the soft CPU's host-FPU fast path takes. */
+static u64 fpval_moderate(prng *r, unsigned f)
+{
+	int e = fBias[f] + (int)prbelow(r, 41) - 20;
+	return fpack(f, prbits(r, 1), (u64)e, rbits64(r, fF[f]));
+}
+
 /* A value of format f: special 45%, moderate 40%, any bits 15%. */
 static u64 fpval(prng *r, unsigned f)
 {
 	unsigned k = (unsigned)prbelow(r, 100);
 	if (k < 45)
 		return fp_special(r, f);
-	if (k < 85) {
-		int e = fBias[f] + (int)prbelow(r, 41) - 20;
-		return fpack(f, prbits(r, 1), (u64)e, rbits64(r, fF[f]));
-	}
+	if (k < 85)
+		return fpval_moderate(r, f);
 	return rbits64(r, 16u << f);
 }
 
@@ -137,23 +142,27 @@ static u64 get_lane(const struct isa_case *c, unsigned reg, unsigned f, unsigned
 	return bits == 64 ? x : x & ((1ull << bits) - 1);
 }
 
-/* Fill `lanes` lanes of V<reg> with values (the rest keeps its random bits). */
+/* Fill `lanes` lanes of V<reg> with values (the rest keeps its random bits);
+ * half the time every lane is moderate, so vector forms whose fast
+ * path needs all lanes ordinary run it too. */
 static void set_vals(struct isa_case *c, prng *r, unsigned reg, unsigned f, unsigned lanes)
 {
+	bool moderate = prpct(r, 50);
 	for (unsigned i = 0; i < lanes; i++)
-		set_lane(c, reg, f, i, fpval(r, f));
+		set_lane(c, reg, f, i, moderate ? fpval_moderate(r, f) : fpval(r, f));
 }
 
-/* Fill Vm's lanes related to Vn's. */
+/* Fill Vm's lanes related to Vn's (all moderate half the time). */
 static void set_vals_rel(struct isa_case *c, prng *r, unsigned rm, unsigned rn, unsigned f, unsigned lanes)
 {
+	bool moderate = prpct(r, 50);
 	for (unsigned i = 0; i < lanes; i++)
-		set_lane(c, rm, f, i, fpval_rel(r, f, get_lane(c, rn, f, i)));
+		set_lane(c, rm, f, i, moderate ? fpval_moderate(r, f) : fpval_rel(r, f, get_lane(c, rn, f, i)));
 }
 
 static void fp_state(struct isa_case *c, prng *r)
 {
-	u32 v = prbits(r, 2) << 22;
+	u32 v = prpct(r, 50) ? 0 : prbits(r, 2) << 22; /* RN more often: the host fast path's mode */
 	if (prpct(r, 30))
 		v |= 1u << 24; /* FZ */
 	if (prpct(r, 25))
