@@ -18,15 +18,14 @@ static const dinsn *h_b(struct a64_cpu *c, const dinsn *d)
 	return cpu_goto(c, insn_pc(c, d) + d->imm);
 }
 /* Taken, in the page: forward the chain goes on (cpu_next_skip), backward
- * (a loop) it returns to the run loop, which checks for interrupts between
- * chains. (Letting loops chain for a budget of iterations measured no
- * faster.) */
+ * (a loop) a new chain starts at the target while the chunk has room
+ * (cpu_loop_back), so a loop's iterations do not go through the run loop. */
 static inline const dinsn *near_taken(struct a64_cpu *c, const dinsn *d)
 {
 	int64_t delta = (int64_t)d->imm;
 	if (delta > 0)
 		return cpu_next_skip(c, d + delta, (uint64_t)delta - 1);
-	return d + delta;
+	return cpu_loop_back(c, d, d + delta);
 }
 
 static const dinsn *h_b_near(struct a64_cpu *c, const dinsn *d)

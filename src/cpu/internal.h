@@ -159,6 +159,7 @@ struct a64_cpu {
 	const dinsn *tail;
 	const dinsn *chain_start; /* where the run loop entered the chain */
 	uint64_t chain_skip; /* entries the chain jumped over (forward branches) */
+	int64_t budget; /* instructions left in the run loop's chunk (run.c) */
 	uint64_t cur_va_page;
 	uint64_t pc; /* valid only outside the inner loop */
 
@@ -278,6 +279,28 @@ static inline const dinsn *cpu_next_skip(struct a64_cpu *c, const dinsn *d, uint
 static inline void cpu_branch_mark(struct a64_cpu *c, const dinsn *d)
 {
 	c->tail = d;
+}
+/* A taken backward branch at d to t in the page (a loop): while the run
+ * loop's chunk has room, count the chain that ends at d and start a new one
+ * at t without returning to the run loop (which would only do the same and
+ * call t); else return t. The budget bounds the stack where the compiler
+ * makes real calls, and interrupts are still checked every chunk. */
+static inline const dinsn *cpu_loop_back(struct a64_cpu *c, const dinsn *d, const dinsn *t)
+{
+#ifdef __OPTIMIZE__
+	int64_t k = (int64_t)(d + 1 - c->chain_start) - (int64_t)c->chain_skip;
+	if (c->budget > k + 1) {
+		c->budget -= k + 1;
+		c->stats.insns += (uint64_t)k;
+		c->chain_start = t;
+		c->chain_skip = 0;
+		c->tail = NULL;
+		return t->fn(c, t);
+	}
+#endif
+	(void)c;
+	(void)d;
+	return t;
 }
 
 /* B.NE to a target in the page (exec-branch.c): flag-setting handlers that

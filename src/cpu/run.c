@@ -168,7 +168,9 @@ static uint64_t branch_addr(const struct a64_cpu *c, uint64_t va)
 	return va;
 }
 
-const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
+/* The full lookup: TBI, alignment and illegal-state checks, other threads'
+ * changes, instruction TLB refill and page validation. */
+static __attribute__((noinline)) const dinsn *cpu_lookup_slow(struct a64_cpu *c, uint64_t va)
 {
 	if (unlikely((uint64_t)((int64_t)(va << 8) >> 8) != va))
 		va = branch_addr(c, va);
@@ -220,6 +222,30 @@ const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
 	c->cur_dp = dp;
 	c->cur_va_page = page;
 	return &dp->e[(va & 0xfff) >> 2];
+}
+
+/* Branches to other pages, RET, BR and BLR come here. The common case (a
+ * canonical aligned VA whose page the instruction TLB holds, its dpage
+ * still current, no other thread's change pending) is a few compares with
+ * no call and no saved registers; anything else takes the full lookup,
+ * which does every check in order. */
+const dinsn *cpu_lookup(struct a64_cpu *c, uint64_t va)
+{
+	uint64_t page = va & ~0xfffull;
+	const struct itlb_entry *ie = &c->itlb[(va >> 12) & (ITLB_SIZE - 1)];
+	const struct a64_vm *vm = c->vm;
+	if (likely(ie->tag == (page | c->mmu_idx << 1) && !(va & 3) &&
+		   (uint64_t)((int64_t)(va << 8) >> 8) == va && !c->pstate_il &&
+		   atomic_load_explicit(&vm->layout_epoch, memory_order_acquire) == c->seen_layout_epoch &&
+		   atomic_load(&vm->map_epoch) == c->seen_map_epoch &&
+		   atomic_load_explicit(&vm->code_epoch, memory_order_acquire) == c->seen_code_epoch &&
+		   atomic_load_explicit(ie->gen_ptr, memory_order_acquire) == ie->gen &&
+		   atomic_load_explicit(&vm->ic_epoch, memory_order_acquire) == ie->ic_epoch)) {
+		c->cur_dp = ie->dp;
+		c->cur_va_page = page;
+		return &ie->dp->e[(va & 0xfff) >> 2];
+	}
+	return cpu_lookup_slow(c, va);
 }
 
 void a64_itlb_flush(struct a64_cpu *c)
@@ -304,13 +330,15 @@ static bool take_interrupts(struct a64_cpu *c, uint64_t pc);
  * that leaves by longjmp (exception, exit) are not counted. */
 static __attribute__((noinline)) const dinsn *run_chains(struct a64_cpu *c, const dinsn *d)
 {
-	int64_t budget = CHUNK;
+	c->budget = CHUNK;
 	do {
-		const dinsn *s = d;
-		c->chain_start = s;
+		c->chain_start = d;
 		c->tail = NULL;
 		c->chain_skip = 0;
-		d = s->fn(c, s);
+		d = d->fn(c, d);
+		/* A loop may have counted its earlier iterations and moved
+		 * chain_start on (cpu_loop_back). */
+		const dinsn *s = c->chain_start;
 		uintptr_t end = c->tail ? (uintptr_t)(c->tail + 1) : (uintptr_t)d;
 		uint64_t k = (uint64_t)(end - (uintptr_t)s) / sizeof(dinsn) - c->chain_skip;
 		/* Not a chain in this page (a control-flow handler that did
@@ -318,8 +346,8 @@ static __attribute__((noinline)) const dinsn *run_chains(struct a64_cpu *c, cons
 		if (k > DPAGE_ENTRIES)
 			k = 1;
 		c->stats.insns += k;
-		budget -= (int64_t)k + 1;
-	} while (budget > 0);
+		c->budget -= (int64_t)k + 1;
+	} while (c->budget > 0);
 	return d;
 }
 

@@ -558,6 +558,174 @@ static void test_flag_pairs(void)
 	EQ(reg(ACCEL_REG_CPSR) >> 28, 0x8u); /* 0 - 1: N, no carry */
 }
 
+/* Loops inside one page run iteration after iteration without going back
+ * to the run loop (cpu_loop_back), for at most a chunk of instructions.
+ * The instruction count must stay exact: a loop with a forward branch that
+ * skips an instruction on some iterations, counted here from its own
+ * semantics (the last iteration shares its chain with the exiting HVC, and
+ * a chain that leaves by an exit is not counted). And the loop must stay
+ * interruptible: a cancel from another thread stops a loop that would run
+ * for hours, at an instruction boundary inside it, with registers that
+ * agree with the PC; the run then goes on from there. */
+void soft_print_stats(struct accel_vcpu *v, FILE *f);
+static uint64_t insns_counted(void)
+{
+	char buf[512] = { 0 };
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+	unsigned long long n = 0;
+	if (!f)
+		return 0;
+	soft_print_stats(cpu, f);
+	fclose(f);
+	if (sscanf(buf, "avmm: soft cpu: %llu instructions", &n) != 1)
+		CHECK(0, "stats line: %s", buf);
+	return n;
+}
+static void test_loop_chaining(void)
+{
+	code_pos = (code_pos + 0xfff) & ~0xfffu; /* the loops stay inside one page */
+	uint64_t pc = EMIT(0x8b030021,  /* 0: add  x1, x1, x3 */
+			   0xca010042,  /*    eor  x2, x2, x1 */
+			   0x37000041,  /*    tbnz w1, #0, 1f */
+			   0x91000484,  /*    add  x4, x4, #1 */
+			   0xf1000400,  /* 1: subs x0, x0, #1 */
+			   0x54ffff61,  /*    b.ne 0 */
+			   HVC(0));
+	const uint64_t n = 100000, x3 = 0x9e3779b97f4a7c15ull;
+	uint64_t x1 = 5, x2 = 0, x4 = 0, expect = 0;
+	for (uint64_t i = 0; i < n; i++) {
+		x1 += x3;
+		x2 ^= x1;
+		unsigned k = 5; /* add, eor, tbnz, subs, b.ne */
+		if (!(x1 & 1)) {
+			x4++;
+			k++;
+		}
+		if (i + 1 < n)
+			expect += k;
+	}
+	accel_set_reg(cpu, ACCEL_REG_X0, n);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 1, 5);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 2, 0);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 3, x3);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 4, 0);
+	uint64_t before = insns_counted();
+	run_at(pc, EL1H | DAIF_ALL);
+	uint64_t counted = insns_counted() - before;
+	CHECK(is_exception(EC_HVC64) && (ex->esr & 0xffff) == 0, "chained loop reached its HVC");
+	EQ(reg(ACCEL_REG_X0 + 1), x1);
+	EQ(reg(ACCEL_REG_X0 + 2), x2);
+	EQ(reg(ACCEL_REG_X0 + 4), x4);
+	CHECK(counted == expect, "chained loop: %llu instructions counted, %llu run before the last iteration",
+	      (unsigned long long)counted, (unsigned long long)expect);
+
+	/* Interruptible: 2^40 iterations, cancelled after 20 ms, twice. */
+	uint64_t head = EMIT(0x8b030021,  /* add  x1, x1, x3 */
+			     0x91000442,  /* add  x2, x2, #1 */
+			     0xf1000400,  /* subs x0, x0, #1 */
+			     0x54ffffa1,  /* b.ne head */
+			     HVC(1));
+	const uint64_t big = 1ull << 40;
+	accel_set_reg(cpu, ACCEL_REG_X0, big);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 1, 0);
+	accel_set_reg(cpu, ACCEL_REG_X0 + 2, 0);
+	uint64_t last = 0;
+	for (int round = 0; round < 2; round++) {
+		uint32_t reason = round == 0 ? run_with_cancel(head, EL1H | DAIF_ALL, 20)
+					     : run_with_cancel(reg(ACCEL_REG_PC), reg(ACCEL_REG_CPSR), 20);
+		uint64_t at = reg(ACCEL_REG_PC), r0 = reg(ACCEL_REG_X0), r1 = reg(ACCEL_REG_X0 + 1),
+			 r2 = reg(ACCEL_REG_X0 + 2);
+		CHECK(reason == ACCEL_EXIT_CANCELED, "long loop: cancel stops it (reason %u)", reason);
+		CHECK(at >= head && at < head + 16, "long loop: stopped inside it (PC 0x%llx)", (unsigned long long)at);
+		/* x2 counts the iterations that passed its ADD; x1 is one
+		 * ahead of it between the two ADDs, x0 one behind between
+		 * the second ADD and the SUBS. */
+		uint64_t m1 = at == head + 4 ? r2 + 1 : r2, done0 = at == head + 8 ? r2 - 1 : r2;
+		CHECK(r1 == m1 * x3, "long loop: x1 agrees with the PC");
+		CHECK(big - r0 == done0, "long loop: x0 agrees with x2 and the PC");
+		CHECK(r2 > last, "long loop: progress in round %d (%llu iterations)", round, (unsigned long long)r2);
+		last = r2;
+	}
+}
+
+/* Branches to another page (BL, BLR, RET) find the target's decoded page
+ * through a fast path in front of the full lookup; it must still see the
+ * target page rewritten by a store (its write generation), unmapped, and
+ * mapped again with other code (the layout epoch). The guest calls a
+ * function in another page, rewrites that function's first instruction and
+ * calls it again (no ISB: leaving the page is enough in avmm), twice, the
+ * second time with both pages decoded already; then the
+ * VMM unmaps the function's page (the call must exit with an instruction
+ * abort), maps another page with other code there, and takes execute
+ * permission away from it and gives it back. */
+#define FN_IPA 0x48000000ull
+#define MOVZ_X0(i) (0xd2800000u | (uint32_t)(i) << 5)
+#define RET 0xd65f03c0u
+static void test_cross_page_code(void)
+{
+	code_pos = (code_pos + 0xfff) & ~0xfffu;
+	uint64_t fn = emit((const uint32_t[]){ MOVZ_X0(1), RET }, 2);
+	code_pos = (code_pos + 0xfff) & ~0xfffu; /* the caller in another page */
+	uint64_t pc = EMIT(0xb90000c4,  /* str  w4, [x6] */
+			   0xd63f0100,  /* blr  x8 */
+			   0xaa0003e7,  /* mov  x7, x0 */
+			   0xb90000c5,  /* str  w5, [x6] */
+			   0xd63f0100,  /* blr  x8 */
+			   HVC(2));
+	for (int round = 0; round < 2; round++) { /* the second finds everything decoded */
+		accel_set_reg(cpu, ACCEL_REG_X0 + 4, MOVZ_X0(1));
+		accel_set_reg(cpu, ACCEL_REG_X0 + 5, MOVZ_X0(2));
+		accel_set_reg(cpu, ACCEL_REG_X0 + 6, fn);
+		accel_set_reg(cpu, ACCEL_REG_X0 + 8, fn);
+		run_at(pc, EL1H | DAIF_ALL);
+		CHECK(is_exception(EC_HVC64) && (ex->esr & 0xffff) == 2, "cross-page calls reached the HVC");
+		CHECK(reg(ACCEL_REG_X0 + 7) == 1 && reg(ACCEL_REG_X0) == 2,
+		      "round %d: the rewritten function ran after the store (x7 %llu, x0 %llu)", round,
+		      (unsigned long long)reg(ACCEL_REG_X0 + 7), (unsigned long long)reg(ACCEL_REG_X0));
+	}
+
+	/* A page of its own, called, unmapped, then mapped with other code. */
+	uint8_t *pg[2];
+	for (int i = 0; i < 2; i++) {
+		pg[i] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		CHECK(pg[i] != MAP_FAILED, "mmap");
+		if (pg[i] == MAP_FAILED)
+			return;
+		uint32_t code[2] = { MOVZ_X0(10 + i), RET };
+		memcpy(pg[i], code, sizeof(code));
+	}
+	uint64_t call = EMIT(0xd63f0100, HVC(3)); /* blr x8 */
+	CHECK(accel_map(vm, pg[0], FN_IPA, 4096, ACCEL_MEM_READ | ACCEL_MEM_EXEC) == 0, "map the function's page");
+	accel_set_reg(cpu, ACCEL_REG_X0 + 8, FN_IPA);
+	for (int i = 0; i < 2; i++) {
+		run_at(call, EL1H | DAIF_ALL);
+		CHECK(is_exception(EC_HVC64) && (ex->esr & 0xffff) == 3 && reg(ACCEL_REG_X0) == 10,
+		      "call %d into the mapped page returns 10 (x0 %llu)", i, (unsigned long long)reg(ACCEL_REG_X0));
+	}
+	CHECK(accel_unmap(vm, FN_IPA, 4096) == 0, "unmap the function's page");
+	run_at(call, EL1H | DAIF_ALL);
+	CHECK(is_exception(EC_IABT_LOWER) && ex->ipa == FN_IPA && reg(ACCEL_REG_PC) == FN_IPA,
+	      "call into the unmapped page: instruction abort exit (esr 0x%llx)", (unsigned long long)ex->esr);
+	CHECK(accel_map(vm, pg[1], FN_IPA, 4096, ACCEL_MEM_READ | ACCEL_MEM_EXEC) == 0, "map another page there");
+	run_at(call, EL1H | DAIF_ALL);
+	CHECK(is_exception(EC_HVC64) && (ex->esr & 0xffff) == 3 && reg(ACCEL_REG_X0) == 11,
+	      "the other page's code runs (x0 %llu)", (unsigned long long)reg(ACCEL_REG_X0));
+	/* Execute permission taken away (the map epoch only): a permission
+	 * fault exit; given back: the code runs again. */
+	CHECK(accel_protect(vm, FN_IPA, 4096, ACCEL_MEM_READ) == 0, "protect the function's page");
+	run_at(call, EL1H | DAIF_ALL);
+	CHECK(is_exception(EC_IABT_LOWER) && (ex->esr & 0x3f) == 0x0f && ex->ipa == FN_IPA,
+	      "call into the page without execute permission: permission fault exit (esr 0x%llx)",
+	      (unsigned long long)ex->esr);
+	CHECK(accel_protect(vm, FN_IPA, 4096, ACCEL_MEM_READ | ACCEL_MEM_EXEC) == 0, "unprotect it");
+	run_at(call, EL1H | DAIF_ALL);
+	CHECK(is_exception(EC_HVC64) && (ex->esr & 0xffff) == 3 && reg(ACCEL_REG_X0) == 11,
+	      "executable again (x0 %llu)", (unsigned long long)reg(ACCEL_REG_X0));
+	accel_unmap(vm, FN_IPA, 4096);
+	munmap(pg[0], 4096);
+	munmap(pg[1], 4096);
+}
+
 int main(void)
 {
 	ops = &accel_soft_ops;
@@ -586,6 +754,8 @@ int main(void)
 	test_vtimer();
 	test_exit_at_page_end();
 	test_flag_pairs();
+	test_loop_chaining();
+	test_cross_page_code();
 
 	int rc = check_summary();
 	accel_vcpu_destroy(cpu);
