@@ -18,10 +18,10 @@
  *    answered -1), FEATURES for the CPU range. */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "accel/accel.h"
 #include "arch/apple-services.h"
+#include "host/host.h"
 
 #define RET_NOT_SUPPORTED 0xffffffffffffffffull
 #define HVF_REFUSED 0xffffffffull /* what HVF writes for 0xC1 calls it refuses */
@@ -41,16 +41,9 @@ static uint64_t nonzero64(const uint8_t *p)
 int apple_svc_init(struct apple_svc *s)
 {
 	uint8_t r[48];
-	size_t got = 0;
-	while (got < sizeof(r)) {
-		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
+	int e = host_random(r, sizeof(r));
+	if (e)
+		return e;
 	/* Non-zero: XNU treats a zero JOP pid as "no key" and skips signing
 	 * (facts/vmapple.md §4.3: launchd dies without them). */
 	s->pac.a = nonzero64(r);

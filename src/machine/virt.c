@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/host.h"
 #include "hw/gic/gicv3.h"
 #include "hw/pl011.h"
 #include "hw/pl031.h"
@@ -218,11 +219,7 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 		v->idx = i;
 		v->mpidr = 1ull << 31 | i; /* Aff0 = CPU number (GICv3 needs Aff0 < 16) */
 		/* WFI sleeps to an absolute CLOCK_MONOTONIC deadline. */
-		pthread_condattr_t ca;
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&v->cond, &ca);
-		pthread_condattr_destroy(&ca);
+		host_cond_init(&v->cond);
 	}
 
 	vm->ram_base = VIRT_RAM_BASE;
@@ -332,7 +329,7 @@ static uint64_t guest_ram_resident(const struct vm *vm)
 	uint64_t n = 0;
 	for (uint64_t off = 0; vec && off < vm->ram_size; off += chunk) {
 		uint64_t len = vm->ram_size - off < chunk ? vm->ram_size - off : chunk;
-		if (mincore(vm->ram + off, len, vec) != 0)
+		if (host_mincore(vm->ram + off, len, vec) != 0)
 			break;
 		for (uint64_t i = 0; i < (len + pg - 1) / pg; i++)
 			n += vec[i] & 1;

@@ -8,10 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
+#include "host/host.h"
 #include "hw/gic/gicv3.h"
 #include "vmm/psci.h"
 #include "vmm/vm.h"
@@ -138,20 +136,13 @@ static void wfi(struct vcpu *v)
 	int64_t ns = v->vtimer_irq ? -1 : vtimer_ns(v);
 	if (ns == 0)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	int64_t wait = ns < 0 ? 1000000000 : ns;
 	/* With the in-kernel GIC the VMM does not see interrupts (SGIs from
 	 * other vCPUs above all): if WFI exits at all (unconfirmed on macOS 15;
 	 * the stand-in waits inside the framework), only poll. */
 	if (vm->kgic && wait > 1000000)
 		wait = 1000000;
-	ts.tv_sec += wait / 1000000000;
-	ts.tv_nsec += wait % 1000000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	uint64_t deadline = host_now_ns() + (uint64_t)wait;
 	pthread_mutex_lock(&vm->lock);
 	/* `wake` records interrupts signalled from now on; the lines already
 	 * up are read after it is cleared, under the lock, so none is lost. */
@@ -159,13 +150,11 @@ static void wfi(struct vcpu *v)
 	v->kicked = false;
 	if (!v->wake && !atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
 		v->wfi_sleeps++;
-#ifdef __linux__
 		/* Wake at the deadline, not up to the default 50 us timer slack
 		 * later (measured: timed-out WFIs woke 66-100 us late). */
-		prctl(PR_SET_TIMERSLACK, 1UL);
-#endif
+		host_thread_timer_slack_min();
 		while (!v->wake && atomic_load(&vm->state) == VM_RUNNING &&
-		       pthread_cond_timedwait(&v->cond, &vm->lock, &ts) != ETIMEDOUT)
+		       host_cond_wait_until(&v->cond, &vm->lock, deadline) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&vm->lock);

@@ -1,0 +1,130 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <sys/random.h>
+#endif
+#ifdef __APPLE__
+#include <sys/random.h>
+#endif
+
+#include "host/host.h"
+
+int host_random(void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	while (len) {
+		size_t n = len < 256 ? len : 256; /* getentropy's limit */
+		if (getentropy(p, n))
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+uint64_t host_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int host_cond_init(pthread_cond_t *c)
+{
+#ifdef __APPLE__
+	return -pthread_cond_init(c, NULL);
+#else
+	pthread_condattr_t ca;
+	int r = pthread_condattr_init(&ca);
+	if (!r)
+		r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!r)
+		r = pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+	return -r;
+#endif
+}
+
+int host_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadline_ns)
+{
+#ifdef __APPLE__
+	uint64_t now = host_now_ns();
+	if (now >= deadline_ns)
+		return ETIMEDOUT;
+	uint64_t rel = deadline_ns - now;
+	struct timespec ts = { (time_t)(rel / 1000000000u), (long)(rel % 1000000000u) };
+	int r = pthread_cond_timedwait_relative_np(c, m, &ts);
+	/* A relative wait that timed out early (or late) is judged by the clock. */
+	if (r == ETIMEDOUT && host_now_ns() < deadline_ns)
+		return 0;
+	return r;
+#else
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000u), (long)(deadline_ns % 1000000000u) };
+	return pthread_cond_timedwait(c, m, &ts);
+#endif
+}
+
+void host_thread_timer_slack_min(void)
+{
+#ifdef __linux__
+	prctl(PR_SET_TIMERSLACK, 1UL);
+#endif
+}
+
+void host_thread_name(const char *name)
+{
+#ifdef __APPLE__
+	pthread_setname_np(name);
+#else
+	char b[16];
+	strncpy(b, name, sizeof(b) - 1);
+	b[sizeof(b) - 1] = 0;
+	pthread_setname_np(pthread_self(), b);
+#endif
+}
+
+int host_mincore(void *addr, size_t len, unsigned char *vec)
+{
+#ifdef __APPLE__
+	return mincore(addr, len, (char *)vec) ? -errno : 0;
+#else
+	return mincore(addr, len, vec) ? -errno : 0;
+#endif
+}
+
+int host_sync_data(int fd)
+{
+#ifdef __APPLE__
+	if (fcntl(fd, F_FULLFSYNC) == 0)
+		return 0;
+	/* Some file systems (network, FUSE) refuse F_FULLFSYNC: fsync is the best they offer. */
+	return fsync(fd) ? -errno : 0;
+#else
+	for (;;) {
+		if (fdatasync(fd) == 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+#endif
+}
+
+int host_lock_file(int fd, bool exclusive)
+{
+#if defined(__linux__) && defined(F_OFD_SETLK)
+	struct flock fl = { .l_type = exclusive ? F_WRLCK : F_RDLCK, .l_whence = SEEK_SET };
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EACCES ? -EAGAIN : -errno;
+#else
+	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
+		return 0;
+	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+#endif
+}
