@@ -20,7 +20,8 @@
  *    WnR), before any part of the instruction reached RAM or a device:
  *    MMIO_EXIT_FAULT.
  *  - When the access cannot be done (no device there, an instruction the
- *    emulator does not handle, a translation that fails now), a synchronous
+ *    emulator does not handle, page tables outside RAM, an instruction
+ *    fetch whose translation fails now), a synchronous
  *    external abort is injected into the guest as KVM does (data abort,
  *    EC 0x24/0x25 as the guest sees it, FnV=1, DFSC 0x10), by writing
  *    ESR/FAR/ELR/SPSR_EL1, CPSR and PC through the accelerator interface,
