@@ -252,7 +252,9 @@ static int xlate_data(struct ctx *c, uint64_t va, unsigned acc, bool write, bool
 	if (!pgw_translate(&c->regs, va, PGW_READ, el0, desc_read, c, &r) && r.fault != PGW_PERMISSION) {
 		if (r.fault == PGW_STAGE2) /* the tables are not in RAM: external abort */
 			return -1;
-		return s1_fault(c, va, write, r.fsc); /* translation, access flag, address size */
+		/* translation, access flag, address size; an atomic reports them
+		 * as a write (the Arm ARM translates it as one) */
+		return s1_fault(c, va, write || (acc & INSN_EMU_ACC_RMW), r.fsc);
 	}
 	if (later && (r.mmu_off || pgw_attr_is_device(c->mair, r.attrindx)))
 		return s1_fault(c, far_align, write, DFSC_ALIGN);
@@ -304,10 +306,10 @@ static int vaccess(struct ctx *c, uint64_t va, unsigned size, uint8_t *b, bool w
 		part[n].len = size - done < left ? size - done : (unsigned)left;
 		done += part[n].len;
 	}
-	/* A store of two parts must not write the first if the second has no
-	 * device behind it. */
+	/* An access of two parts must not reach the first if the second has
+	 * no device behind it (a device read can have side effects too). */
 	const struct mmio_exit_mem *mem = c->m->mem;
-	if (write && n > 1 && mem->present)
+	if (n > 1 && mem->present)
 		for (unsigned i = 0; i < n; i++)
 			if (!mem->ram(mem->opaque, part[i].pa, part[i].len) &&
 			    !mem->present(mem->opaque, part[i].pa, part[i].len))

@@ -320,6 +320,11 @@ static void atomics(void)
 	setup(PSR_EL1H, AP_EL1RW, AP_EL1RW, LDADD);
 	regs[0] = VA_DEV + 0x40;
 	expect_done("ldadd on a read/write device page", run(true), 2);
+
+	setup(PSR_EL1H, AP_EL1RW, AP_EL1RW, LDADD);
+	regs[0] = VA_DEV + 0x40;
+	put64(L3 + 8 * (VA_DEV >> 12), 0);
+	expect_fault("ldadd on an invalid page: translation fault, WnR = 1", run(true), false, true, 0x07, VA_DEV + 0x40);
 }
 
 static void other_faults(void)
