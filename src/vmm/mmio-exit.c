@@ -23,7 +23,6 @@
 #define SCTLR_E0E (1ull << 24)
 #define SCTLR_SPAN (1ull << 23)
 #define SCTLR_EPAN (1ull << 57)
-#define SCTLR_A (1ull << 1)
 
 #define PSR_PAN (1ull << 22)
 #define PSR_UAO (1ull << 23)
