@@ -38,9 +38,9 @@ static void wxsp(struct insn_emu *e, unsigned n, u64 v)
 
 /* ---- memory --------------------------------------------------------------- */
 
-static enum insn_emu_result rd(struct insn_emu *e, u64 va, unsigned size, void *buf)
+static enum insn_emu_result rd(struct insn_emu *e, u64 va, unsigned size, void *buf, unsigned acc)
 {
-	if (e->ops->read(e->opaque, va, size, buf) != 0) {
+	if (e->ops->read(e->opaque, va, size, buf, acc) != 0) {
 		e->fault_addr = va;
 		e->fault_size = size;
 		e->fault_write = false;
@@ -49,9 +49,9 @@ static enum insn_emu_result rd(struct insn_emu *e, u64 va, unsigned size, void *
 	return R_OK;
 }
 
-static enum insn_emu_result wr(struct insn_emu *e, u64 va, unsigned size, const void *buf)
+static enum insn_emu_result wr(struct insn_emu *e, u64 va, unsigned size, const void *buf, unsigned acc)
 {
-	if (e->ops->write(e->opaque, va, size, buf) != 0) {
+	if (e->ops->write(e->opaque, va, size, buf, acc) != 0) {
 		e->fault_addr = va;
 		e->fault_size = size;
 		e->fault_write = true;
@@ -60,17 +60,19 @@ static enum insn_emu_result wr(struct insn_emu *e, u64 va, unsigned size, const 
 	return R_OK;
 }
 
-/* Before a store of several accesses covering [va, va + len). */
-static enum insn_emu_result probe_w(struct insn_emu *e, u64 va, u64 len)
+/* Before an instruction of several accesses covering [va, va + len). */
+static enum insn_emu_result probe(struct insn_emu *e, u64 va, u64 len, unsigned acc)
 {
-	if (e->ops->probe_write && e->ops->probe_write(e->opaque, va, len) != 0) {
+	if (e->ops->probe && e->ops->probe(e->opaque, va, len, acc) != 0) {
 		e->fault_addr = va;
 		e->fault_size = (unsigned)len;
-		e->fault_write = true;
+		e->fault_write = (acc & INSN_EMU_ACC_WRITE) != 0;
 		return INSN_EMU_MEM_FAULT;
 	}
 	return R_OK;
 }
+static enum insn_emu_result probe_w(struct insn_emu *e, u64 va, u64 len) { return probe(e, va, len, INSN_EMU_ACC_WRITE); }
+static enum insn_emu_result probe_r(struct insn_emu *e, u64 va, u64 len) { return probe(e, va, len, 0); }
 
 static u64 le_get(const uint8_t *b, unsigned size)
 {
@@ -86,10 +88,10 @@ static void le_put(uint8_t *b, unsigned size, u64 v)
 		b[i] = (uint8_t)(v >> (8 * i));
 }
 
-static enum insn_emu_result rd_int(struct insn_emu *e, u64 va, unsigned size, u64 *v)
+static enum insn_emu_result rd_int(struct insn_emu *e, u64 va, unsigned size, u64 *v, unsigned acc)
 {
 	uint8_t b[8];
-	enum insn_emu_result r = rd(e, va, size, b);
+	enum insn_emu_result r = rd(e, va, size, b, acc);
 	if (r == R_OK)
 		*v = le_get(b, size);
 	return r;
@@ -99,7 +101,7 @@ static enum insn_emu_result wr_int(struct insn_emu *e, u64 va, unsigned size, u6
 {
 	uint8_t b[8];
 	le_put(b, size, v);
-	return wr(e, va, size, b);
+	return wr(e, va, size, b, 0);
 }
 
 /* Natural alignment of an access of `size` bytes; `lse2`: FEAT_LSE2 lets
@@ -168,7 +170,7 @@ static u64 extend_load(u64 v, const struct kind *k)
 
 /* One register to/from `addr`, then the optional writeback of `wb` to Rn. */
 static enum insn_emu_result do_single(struct insn_emu *e, const struct kind *k, unsigned rt, u64 addr, bool wback,
-				       unsigned rn, u64 wb)
+				       unsigned rn, u64 wb, unsigned acc)
 {
 	enum insn_emu_result r;
 	if (k->prfm)
@@ -180,10 +182,10 @@ static enum insn_emu_result do_single(struct insn_emu *e, const struct kind *k, 
 		} else {
 			le_put(buf, k->size, rx(e, rt));
 		}
-		if ((r = wr(e, addr, k->size, buf)) != R_OK)
+		if ((r = wr(e, addr, k->size, buf, acc)) != R_OK)
 			return r;
 	} else {
-		if ((r = rd(e, addr, k->size, buf)) != R_OK)
+		if ((r = rd(e, addr, k->size, buf, acc)) != R_OK)
 			return r;
 		if (k->fp) {
 			memset(buf + k->size, 0, 16 - k->size);
@@ -205,7 +207,7 @@ static enum insn_emu_result ldst_uimm(struct insn_emu *e, u32 w)
 		return R_UNDEF;
 	unsigned scale = k.size == 16 ? 4 : bits(w, 31, 30);
 	u64 addr = rxsp(e, bits(w, 9, 5)) + ((u64)bits(w, 21, 10) << scale);
-	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0);
+	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0, 0);
 }
 
 /* Load/store register, 9-bit immediate: size 111 V 00 opc 0 imm9 op Rn Rt,
@@ -224,9 +226,10 @@ static enum insn_emu_result ldst_imm9(struct insn_emu *e, u32 w)
 	int64_t simm = sext(bits(w, 20, 12), 9);
 	u64 base = rxsp(e, rn);
 	switch (op) {
-	case 1: return do_single(e, &k, bits(w, 4, 0), base, true, rn, base + (u64)simm);
-	case 3: return do_single(e, &k, bits(w, 4, 0), base + (u64)simm, true, rn, base + (u64)simm);
-	default: return do_single(e, &k, bits(w, 4, 0), base + (u64)simm, false, 0, 0);
+	case 1: return do_single(e, &k, bits(w, 4, 0), base, true, rn, base + (u64)simm, 0);
+	case 2: return do_single(e, &k, bits(w, 4, 0), base + (u64)simm, false, 0, 0, INSN_EMU_ACC_UNPRIV);
+	case 3: return do_single(e, &k, bits(w, 4, 0), base + (u64)simm, true, rn, base + (u64)simm, 0);
+	default: return do_single(e, &k, bits(w, 4, 0), base + (u64)simm, false, 0, 0, 0);
 	}
 }
 
@@ -247,7 +250,7 @@ static enum insn_emu_result ldst_reg(struct insn_emu *e, u32 w)
 	if (bit(w, 12))
 		m <<= scale;
 	u64 addr = rxsp(e, bits(w, 9, 5)) + m;
-	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0);
+	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0, 0);
 }
 
 /* Load register (literal): opc 011 V 00 imm19 Rt. */
@@ -268,7 +271,7 @@ static enum insn_emu_result ldst_literal(struct insn_emu *e, u32 w)
 			k.prfm = true;
 	}
 	u64 addr = e->pc + (u64)(sext(bits(w, 23, 5), 19) * 4);
-	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0);
+	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0, 0);
 }
 
 /* LDAPUR/STLUR (FEAT_LRCPC2): size 011001 opc 0 imm9 00 Rn Rt. */
@@ -284,7 +287,7 @@ static enum insn_emu_result ldst_rcpc2(struct insn_emu *e, u32 w)
 	enum insn_emu_result r = align(e, addr, k.size, k.store, true);
 	if (r != R_OK)
 		return r;
-	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0);
+	return do_single(e, &k, bits(w, 4, 0), addr, false, 0, 0, 0);
 }
 
 /* LDRAA/LDRAB: 11 111 0 00 M S 1 imm9 W 1 Rn Rt. */
@@ -304,7 +307,7 @@ static enum insn_emu_result ldst_pac(struct insn_emu *e, u32 w)
 	int64_t off = sext(bit(w, 22) << 9 | bits(w, 20, 12), 10) * 8;
 	u64 addr = ptr + (u64)off;
 	struct kind k = { .size = 8 };
-	return do_single(e, &k, bits(w, 4, 0), addr, bit(w, 11), rn, addr);
+	return do_single(e, &k, bits(w, 4, 0), addr, bit(w, 11), rn, addr, 0);
 }
 
 /* ---- pairs ------------------------------------------------------------------ */
@@ -354,11 +357,12 @@ static enum insn_emu_result ldst_pair(struct insn_emu *e, u32 w)
 			le_put(b1, esize, rx(e, rt));
 			le_put(b2, esize, rx(e, rt2));
 		}
-		if ((r = probe_w(e, addr, 2 * esize)) != R_OK || (r = wr(e, addr, esize, b1)) != R_OK ||
-		    (r = wr(e, addr + esize, esize, b2)) != R_OK)
+		if ((r = probe_w(e, addr, 2 * esize)) != R_OK || (r = wr(e, addr, esize, b1, 0)) != R_OK ||
+		    (r = wr(e, addr + esize, esize, b2, 0)) != R_OK)
 			return r;
 	} else {
-		if ((r = rd(e, addr, esize, b1)) != R_OK || (r = rd(e, addr + esize, esize, b2)) != R_OK)
+		if ((r = probe_r(e, addr, 2 * esize)) != R_OK || (r = rd(e, addr, esize, b1, 0)) != R_OK ||
+		    (r = rd(e, addr + esize, esize, b2, 0)) != R_OK)
 			return r;
 		if (v) {
 			memset(b1 + esize, 0, 16 - esize);
@@ -395,7 +399,7 @@ static enum insn_emu_result ldst_excl(struct insn_emu *e, u32 w)
 		unsigned n = 1u << size;
 		u64 addr = rxsp(e, rn), old;
 		u64 mask = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
-		if ((r = align(e, addr, n, true, true)) != R_OK || (r = rd_int(e, addr, n, &old)) != R_OK)
+		if ((r = align(e, addr, n, true, true)) != R_OK || (r = rd_int(e, addr, n, &old, INSN_EMU_ACC_RMW)) != R_OK)
 			return r;
 		if (old == (rx(e, rs) & mask) && (r = wr_int(e, addr, n, rx(e, rt))) != R_OK)
 			return r;
@@ -408,8 +412,9 @@ static enum insn_emu_result ldst_excl(struct insn_emu *e, u32 w)
 		unsigned n = 4u << size;
 		u64 mask = n == 8 ? ~0ull : 0xffffffffull;
 		u64 addr = rxsp(e, rn), lo, hi;
-		if ((r = align(e, addr, 2 * n, true, true)) != R_OK || (r = rd_int(e, addr, n, &lo)) != R_OK ||
-		    (r = rd_int(e, addr + n, n, &hi)) != R_OK)
+		if ((r = align(e, addr, 2 * n, true, true)) != R_OK || (r = probe(e, addr, 2 * n, INSN_EMU_ACC_RMW)) != R_OK ||
+		    (r = rd_int(e, addr, n, &lo, INSN_EMU_ACC_RMW)) != R_OK ||
+		    (r = rd_int(e, addr + n, n, &hi, INSN_EMU_ACC_RMW)) != R_OK)
 			return r;
 		if (lo == (rx(e, rs) & mask) && hi == (rx(e, rs + 1) & mask)) {
 			u64 n1 = rx(e, rt), n2 = rx(e, rt + 1);
@@ -430,7 +435,7 @@ static enum insn_emu_result ldst_excl(struct insn_emu *e, u32 w)
 			return r;
 		if (!l)
 			return wr_int(e, addr, n, rx(e, rt));
-		if ((r = rd_int(e, addr, n, &v)) != R_OK)
+		if ((r = rd_int(e, addr, n, &v, 0)) != R_OK)
 			return r;
 		wx(e, rt, v);
 		return R_OK;
@@ -446,7 +451,8 @@ static enum insn_emu_result ldst_excl(struct insn_emu *e, u32 w)
 		return r;
 	if (l) {
 		u64 v1, v2 = 0;
-		if ((r = rd_int(e, addr, n, &v1)) != R_OK || (pair && (r = rd_int(e, addr + n, n, &v2)) != R_OK))
+		if ((pair && (r = probe_r(e, addr, total)) != R_OK) || (r = rd_int(e, addr, n, &v1, 0)) != R_OK ||
+		    (pair && (r = rd_int(e, addr + n, n, &v2, 0)) != R_OK))
 			return r;
 		e->monitor->open = true;
 		e->monitor->addr = addr;
@@ -483,7 +489,7 @@ static enum insn_emu_result ldst_atomic(struct insn_emu *e, u32 w)
 		if (!bit(w, 23) || bit(w, 22) || rs != 31 || !feat(e, INSN_EMU_F_LRCPC))
 			return R_UNDEF;
 		u64 addr = rxsp(e, rn), v;
-		if ((r = align(e, addr, n, false, true)) != R_OK || (r = rd_int(e, addr, n, &v)) != R_OK)
+		if ((r = align(e, addr, n, false, true)) != R_OK || (r = rd_int(e, addr, n, &v, 0)) != R_OK)
 			return r;
 		wx(e, rt, v);
 		return R_OK;
@@ -493,7 +499,7 @@ static enum insn_emu_result ldst_atomic(struct insn_emu *e, u32 w)
 	u64 addr = rxsp(e, rn), old, nv;
 	u64 mask = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
 	u64 s = rx(e, rs) & mask;
-	if ((r = align(e, addr, n, true, true)) != R_OK || (r = rd_int(e, addr, n, &old)) != R_OK)
+	if ((r = align(e, addr, n, true, true)) != R_OK || (r = rd_int(e, addr, n, &old, INSN_EMU_ACC_RMW)) != R_OK)
 		return r;
 	int64_t so = sext(old, 8 * n), ss = sext(s, 8 * n);
 	if (o3) {
@@ -561,7 +567,7 @@ static enum insn_emu_result simd_multiple(struct insn_emu *e, u32 w)
 		else
 			e->ops->get_v(e->opaque, (rt + i) % 32, regs[i]);
 	}
-	if (!l && (r = probe_w(e, base, (u64)nregs * elements * esize)) != R_OK)
+	if ((r = probe(e, base, (u64)nregs * elements * esize, l ? 0 : INSN_EMU_ACC_WRITE)) != R_OK)
 		return r;
 	for (unsigned rp = 0; rp < rpt; rp++)
 		for (unsigned el = 0; el < elements; el++)
@@ -569,12 +575,12 @@ static enum insn_emu_result simd_multiple(struct insn_emu *e, u32 w)
 				uint8_t *reg = regs[rp + s]; /* rpt > 1 only with selem 1 and vice versa */
 				uint8_t buf[8];
 				if (l) {
-					if ((r = rd(e, base + offs, esize, buf)) != R_OK)
+					if ((r = rd(e, base + offs, esize, buf, 0)) != R_OK)
 						return r;
 					elem_put(reg, el, esize, buf);
 				} else {
 					elem_get(reg, el, esize, buf);
-					if ((r = wr(e, base + offs, esize, buf)) != R_OK)
+					if ((r = wr(e, base + offs, esize, buf, 0)) != R_OK)
 						return r;
 				}
 				offs += esize;
@@ -629,23 +635,23 @@ static enum insn_emu_result simd_single(struct insn_emu *e, u32 w)
 	enum insn_emu_result r;
 	for (unsigned i = 0; i < selem; i++)
 		e->ops->get_v(e->opaque, (rt + i) % 32, regs[i]);
-	if (!l && (r = probe_w(e, base, (u64)selem * esize)) != R_OK)
+	if (selem > 1 && (r = probe(e, base, (u64)selem * esize, l ? 0 : INSN_EMU_ACC_WRITE)) != R_OK)
 		return r;
 	for (unsigned i = 0; i < selem; i++) {
 		uint8_t buf[8];
 		if (replicate) {
-			if ((r = rd(e, base + offs, esize, buf)) != R_OK)
+			if ((r = rd(e, base + offs, esize, buf, 0)) != R_OK)
 				return r;
 			memset(regs[i], 0, 16);
 			for (unsigned k = 0; k < (q ? 16u : 8u) / esize; k++)
 				elem_put(regs[i], k, esize, buf);
 		} else if (l) {
-			if ((r = rd(e, base + offs, esize, buf)) != R_OK)
+			if ((r = rd(e, base + offs, esize, buf, 0)) != R_OK)
 				return r;
 			elem_put(regs[i], index, esize, buf);
 		} else {
 			elem_get(regs[i], index, esize, buf);
-			if ((r = wr(e, base + offs, esize, buf)) != R_OK)
+			if ((r = wr(e, base + offs, esize, buf, 0)) != R_OK)
 				return r;
 		}
 		offs += esize;

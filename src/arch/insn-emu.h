@@ -7,9 +7,9 @@
  *
  * What it executes (Arm ARM C4.1.4 "Loads and Stores"):
  *  - load/store register: unscaled, unsigned offset, pre/post-index,
- *    unprivileged (treated as an ordinary access: the permission checks were
- *    done by the hardware before the abort), register offset with
- *    UXTW/LSL/SXTW/SXTX, literal; B/H/W/X with zero and sign extension,
+ *    unprivileged (LDTR/STTR and friends: their accesses carry
+ *    INSN_EMU_ACC_UNPRIV, for the caller's permission checks), register
+ *    offset with UXTW/LSL/SXTW/SXTX, literal; B/H/W/X with zero and sign extension,
  *    B/H/S/D/Q SIMD&FP; PRFM/PRFUM as no-ops;
  *  - pairs: LDP/STP/LDNP/STNP (W, X, S, D, Q), LDPSW, STGP (FEAT_MTE; the
  *    data only, tags are not modelled);
@@ -18,8 +18,9 @@
  *  - exclusives LDXR/LDAXR/STXR/STLXR and the pair forms (through a caller-
  *    owned monitor), LDAR/STLR, LDLAR/STLLR (FEAT_LOR), LDAPR (FEAT_LRCPC),
  *    LDAPUR/STLUR (FEAT_LRCPC2);
- *  - LSE atomics LD<op>/ST<op>, SWP, CAS, CASP, as a read then a write of the
- *    same width through the callbacks (not atomic against other agents);
+ *  - LSE atomics LD<op>/ST<op>, SWP, CAS, CASP, as a read (INSN_EMU_ACC_RMW)
+ *    then a write of the same width through the callbacks (not atomic
+ *    against other agents);
  *  - LDRAA/LDRAB with and without writeback: the pointer is not
  *    authenticated, only stripped of its PAC (ops->strip_pac);
  *  - DC ZVA (zeroes the block: needs dczva_bytes), other DC and IC IVAU as
@@ -36,9 +37,11 @@
  * INSN_EMU_MEM_FAULT and fault_addr / fault_size / fault_write set to the
  * access that failed. No register has been written then (loads write
  * registers only after all their accesses); a store made of several
- * accesses is probed first (ops->probe_write), so without a probe callback
- * an earlier access of the same instruction may have happened, as the
- * architecture permits. Alignment is checked as an Armv8.0 CPU (plus LSE2
+ * accesses is probed first (ops->probe, INSN_EMU_ACC_WRITE), and so is a
+ * load of several accesses, so that one that faults part-way makes no
+ * access at all (a device read can have side effects). Without a probe
+ * callback an earlier access of the same instruction may have happened, as
+ * the architecture permits. Alignment is checked as an Armv8.0 CPU (plus LSE2
  * if INSN_EMU_F_LSE2) checks it for Normal memory: exclusives, acquire/
  * release and atomics need natural alignment of the whole access
  * (INSN_EMU_ALIGN_FAULT); other accesses may be unaligned.
@@ -75,6 +78,16 @@ enum {
 	INSN_EMU_F_ALL = 0x7f,
 };
 
+/* What a memory callback is told about its access (`acc`). The caller
+ * checks permissions with it: the hardware checked only the page that
+ * faulted, not the other pages an access touches. */
+enum {
+	INSN_EMU_ACC_WRITE = 1u << 0,  /* probe only: the range is to be written (read and write callbacks know) */
+	INSN_EMU_ACC_UNPRIV = 1u << 1, /* LDTR/STTR family: EL0 privilege at EL1 (unless PSTATE.UAO) */
+	INSN_EMU_ACC_RMW = 1u << 2,    /* the read of an atomic read-modify-write (LD<op>, SWP, CAS, CASP):
+					* needs write permission too (Arm ARM: one access of both kinds) */
+};
+
 /* Callbacks. `opaque` is insn_emu.opaque. GPR n is 0..30 (the emulator
  * handles XZR itself); SP is the stack pointer of the current EL. V
  * registers are 16 bytes, byte 0 least significant. Memory: `va` is the
@@ -88,16 +101,17 @@ struct insn_emu_ops {
 	void (*set_sp)(void *opaque, uint64_t val);
 	void (*get_v)(void *opaque, unsigned n, uint8_t val[16]);
 	void (*set_v)(void *opaque, unsigned n, const uint8_t val[16]);
-	int (*read)(void *opaque, uint64_t va, unsigned size, void *buf);
-	int (*write)(void *opaque, uint64_t va, unsigned size, const void *buf);
+	int (*read)(void *opaque, uint64_t va, unsigned size, void *buf, unsigned acc);
+	int (*write)(void *opaque, uint64_t va, unsigned size, const void *buf, unsigned acc);
 	/* LDRAA/LDRAB: the pointer without its PAC (key_b: LDRAB). NULL: the
 	 * PAC field is replaced by copies of bit 55 above a 48-bit VA. */
 	uint64_t (*strip_pac)(void *opaque, uint64_t ptr, bool key_b);
-	/* Optional: could [va, va + len) be written (translated, and RAM or a
-	 * device behind every byte)? 0 or -1, no side effects. Called before
-	 * a store made of several accesses (pairs, LDn/STn structures, CASP,
-	 * STXP, DC ZVA), so that one that faults writes nothing. */
-	int (*probe_write)(void *opaque, uint64_t va, uint64_t len);
+	/* Optional: could [va, va + len) be accessed as `acc` says (translated
+	 * and permitted, RAM or a device behind every byte)? 0 or -1, no side
+	 * effects. Called before an instruction of several accesses (pairs,
+	 * LDn/STn structures, CASP, LDXP/STXP, DC ZVA), with INSN_EMU_ACC_WRITE
+	 * before its stores, so that one that faults makes no access. */
+	int (*probe)(void *opaque, uint64_t va, uint64_t len, unsigned acc);
 };
 
 /* The exclusive monitor, owned by the caller (one per vCPU). A load-

@@ -76,7 +76,7 @@ static unsigned perms_of(bool ro, bool user, bool uxn, bool pxn, bool wxn)
 	       (priv_w ? PGW_W1 : 0) | (priv_x ? PGW_X1 : 0);
 }
 
-static bool permitted(unsigned perms, int access, bool el0)
+bool pgw_permitted(unsigned perms, int access, bool el0)
 {
 	unsigned need;
 	switch (access) {
@@ -206,7 +206,7 @@ bool pgw_translate(const struct pgw_regs *regs, uint64_t va, int access, bool el
 	bool pxn = ((desc >> 53) & 1) || pxn_table;
 	out->perms = perms_of(ro, user, uxn, pxn, (regs->sctlr >> 19) & 1);
 	out->level = (unsigned)level;
-	if (!permitted(out->perms, access, el0))
+	if (!pgw_permitted(out->perms, access, el0))
 		return fail(out, PGW_PERMISSION, (unsigned)level);
 	return true;
 }

@@ -73,6 +73,11 @@ bool pgw_effective_tbi(uint64_t tcr, uint64_t va, bool instr);
 bool pgw_translate(const struct pgw_regs *regs, uint64_t va, int access, bool el0, pgw_read_fn read,
 		   void *opaque, struct pgw_result *out);
 
+/* Do the permission bits of a translation allow `access` (enum
+ * pgw_access) at EL0 privilege (el0) or EL1? PAN is the caller's: it is
+ * PSTATE, not the tables (see vmm/mmio-exit.c). */
+bool pgw_permitted(unsigned perms, int access, bool el0);
+
 /* The fsc for a fault kind at a level. */
 static inline uint32_t pgw_fsc(enum pgw_fault f, unsigned level)
 {

@@ -11,6 +11,7 @@
 
 #define SYSREG_ID_AA64MMFR0_EL1 ACCEL_SYSREG(3, 0, 0, 7, 0)
 #define SYSREG_ID_AA64MMFR1_EL1 ACCEL_SYSREG(3, 0, 0, 7, 1)
+#define SYSREG_ID_AA64MMFR2_EL1 ACCEL_SYSREG(3, 0, 0, 7, 2)
 #define SYSREG_DCZID_EL0 ACCEL_SYSREG(3, 3, 0, 0, 7)
 
 #define ISS_S1PTW (1u << 7)
@@ -21,8 +22,10 @@
 #define SCTLR_EE (1ull << 25)
 #define SCTLR_E0E (1ull << 24)
 #define SCTLR_SPAN (1ull << 23)
+#define SCTLR_EPAN (1ull << 57)
 
 #define PSR_PAN (1ull << 22)
+#define PSR_UAO (1ull << 23)
 #define PSR_DIT (1ull << 24)
 
 /* ---- exception injection ------------------------------------------------------ */
@@ -131,10 +134,18 @@ static int phys_access(const struct mmio_exit_mem *mem, uint64_t pa, uint8_t *b,
 struct ctx {
 	struct mmio_exit *m;
 	struct accel_vcpu *v;
-	uint64_t cpsr;
+	uint64_t cpsr, mair;
 	bool el0;
+	bool uao;       /* PSTATE.UAO with FEAT_UAO: LDTR/STTR at EL1 are privileged */
+	bool pan;       /* PSTATE.PAN with FEAT_PAN: privileged data accesses to EL0 data fault */
+	bool epan;      /* FEAT_PAN3 with SCTLR_EL1.EPAN: also to EL0-executable locations */
 	struct pgw_regs regs;
 	int err; /* first accelerator error */
+	/* A stage-1 fault found while translating an access: injected
+	 * instead of an external abort. */
+	bool s1fault;
+	uint32_t s1_iss;
+	uint64_t s1_far;
 };
 
 static void note(struct ctx *c, int r)
@@ -198,29 +209,75 @@ static uint32_t desc_read(void *o, uint64_t pa, uint64_t *desc)
 	return 0;
 }
 
-/* VA -> IPA with the guest's tables; *left: bytes to the end of its page.
- * A permission mismatch is accepted: the hardware checked permissions
- * before the abort (LDTR/STTR and PAN make ours differ). */
-static int xlate(struct ctx *c, uint64_t va, int access, uint64_t *pa, uint64_t *left)
+/* The instruction's own address: the hardware fetched it, so execute
+ * permission is not checked again. */
+static int xlate_pc(struct ctx *c, uint64_t va, uint64_t *pa, uint64_t *left)
 {
 	struct pgw_result r;
-	if (!pgw_translate(&c->regs, va, access, c->el0, desc_read, c, &r) && r.fault != PGW_PERMISSION)
+	if (!pgw_translate(&c->regs, va, PGW_EXEC, c->el0, desc_read, c, &r) && r.fault != PGW_PERMISSION)
 		return -1;
 	unsigned shift = r.page_shift >= 12 && r.page_shift < 64 ? r.page_shift : 12;
-	uint64_t psize = 1ull << shift;
 	*pa = r.pa;
-	*left = psize - (va & (psize - 1));
+	*left = (1ull << shift) - (va & ((1ull << shift) - 1));
 	return 0;
 }
 
-/* Can [va, va + len) be written: every page translates and is RAM or has a
- * device behind it? */
-static int probe(struct ctx *c, uint64_t va, uint64_t len)
+static int s1_fault(struct ctx *c, uint64_t far, bool wnr, uint32_t fsc)
+{
+	c->s1fault = true;
+	c->s1_iss = (wnr ? ISS_WNR : 0) | fsc;
+	c->s1_far = far;
+	return -1;
+}
+
+/* One page of a data access: va is where the access enters the page, the
+ * address a fault on it reports (QEMU and the soft CPU report the first
+ * byte of the access in the faulting page too; the Arm ARM allows any
+ * address of the access in that page). The hardware checked only the page
+ * that faulted, and did it before the stage-2 abort, so every page is
+ * checked here as the Arm ARM's AArch64.CheckPermission does: with the
+ * access's own privilege (LDTR/STTR at EL1 as EL0 unless PSTATE.UAO), PAN,
+ * read and/or write (an atomic's read needs both: WnR says which failed),
+ * and data accesses ignore execute-never. `later`: not the access's
+ * first page, so an unaligned access reaches it; the hardware checked
+ * alignment on the first page only (Device memory: alignment fault). */
+static int xlate_data(struct ctx *c, uint64_t va, unsigned acc, bool write, bool later, uint64_t far_align,
+		      uint64_t *pa, uint64_t *left)
+{
+	struct pgw_result r;
+	bool el0 = c->el0 || ((acc & INSN_EMU_ACC_UNPRIV) && !c->uao);
+	/* The walk's own permission check is redone below: the leaf is what
+	 * matters (a permission fault still returns it). */
+	if (!pgw_translate(&c->regs, va, PGW_READ, el0, desc_read, c, &r) && r.fault != PGW_PERMISSION) {
+		if (r.fault == PGW_STAGE2) /* the tables are not in RAM: external abort */
+			return -1;
+		/* translation, access flag, address size; an atomic reports them
+		 * as a write (the Arm ARM translates it as one) */
+		return s1_fault(c, va, write || (acc & INSN_EMU_ACC_RMW), r.fsc);
+	}
+	if (later && (r.mmu_off || pgw_attr_is_device(c->mair, r.attrindx)))
+		return s1_fault(c, far_align, write, DFSC_ALIGN);
+	bool need_r = !write || (acc & INSN_EMU_ACC_RMW), need_w = write || (acc & INSN_EMU_ACC_RMW);
+	bool pan = !el0 && c->pan && (r.perms & (PGW_R0 | (c->epan ? PGW_X0 : 0)));
+	uint32_t perm = pgw_fsc(PGW_PERMISSION, r.level);
+	if (need_r && (pan || !pgw_permitted(r.perms, PGW_READ, el0)))
+		return s1_fault(c, va, false, perm);
+	if (need_w && (pan || !pgw_permitted(r.perms, PGW_WRITE, el0)))
+		return s1_fault(c, va, true, perm);
+	unsigned shift = r.page_shift >= 12 && r.page_shift < 64 ? r.page_shift : 12;
+	*pa = r.pa;
+	*left = (1ull << shift) - (va & ((1ull << shift) - 1));
+	return 0;
+}
+
+/* Every page of [va, va + len) translates, is permitted for `acc` and
+ * `write`, and is RAM or has a device behind it (no side effects). */
+static int probe(struct ctx *c, uint64_t va, uint64_t len, unsigned acc, bool write)
 {
 	const struct mmio_exit_mem *mem = c->m->mem;
 	for (uint64_t done = 0; done < len;) {
 		uint64_t pa, left;
-		if (xlate(c, va + done, PGW_WRITE, &pa, &left))
+		if (xlate_data(c, va + done, acc, write, false, 0, &pa, &left))
 			return -1;
 		uint64_t chunk = len - done < left ? len - done : left;
 		if (!mem->ram(mem->opaque, pa, chunk) && mem->present && !mem->present(mem->opaque, pa, chunk))
@@ -230,36 +287,55 @@ static int probe(struct ctx *c, uint64_t va, uint64_t len)
 	return 0;
 }
 
-/* One access of the emulator: split at page boundaries, each part to RAM
- * or MMIO; a write that straddles pages is probed first. */
-static int vaccess(struct ctx *c, uint64_t va, unsigned size, uint8_t *b, bool write)
+/* One access of the emulator (at most 16 bytes, so at most two pages):
+ * every page is translated and checked first, then each part goes to RAM
+ * or MMIO. A fault on either page makes no access at all. */
+static int vaccess(struct ctx *c, uint64_t va, unsigned size, uint8_t *b, bool write, unsigned acc)
 {
-	if (write && ((va ^ (va + size - 1)) & ~0xfffull) && probe(c, va, size))
-		return -1;
-	for (unsigned done = 0; done < size;) {
+	struct {
+		uint64_t pa;
+		unsigned len;
+	} part[2];
+	unsigned n = 0;
+	for (unsigned done = 0; done < size; n++) {
 		uint64_t pa, left;
-		if (xlate(c, va + done, write ? PGW_WRITE : PGW_READ, &pa, &left))
+		if (n == 2 || xlate_data(c, va + done, acc, write, n > 0, va, &pa, &left))
 			return -1;
-		unsigned chunk = size - done;
-		if (chunk > left)
-			chunk = (unsigned)left;
-		if (phys_access(c->m->mem, pa, b + done, chunk, write))
-			return -1;
-		done += chunk;
+		part[n].pa = pa;
+		part[n].len = size - done < left ? size - done : (unsigned)left;
+		done += part[n].len;
 	}
+	/* An access of two parts must not reach the first if the second has
+	 * no device behind it (a device read can have side effects too). */
+	const struct mmio_exit_mem *mem = c->m->mem;
+	if (n > 1 && mem->present)
+		for (unsigned i = 0; i < n; i++)
+			if (!mem->ram(mem->opaque, part[i].pa, part[i].len) &&
+			    !mem->present(mem->opaque, part[i].pa, part[i].len))
+				return -1;
+	for (unsigned i = 0, off = 0; i < n; off += part[i].len, i++)
+		if (phys_access(mem, part[i].pa, b + off, part[i].len, write))
+			return -1;
 	return 0;
 }
 
-static int probe_write(void *o, uint64_t va, uint64_t len) { return probe(o, va, len); }
+static int probe_cb(void *o, uint64_t va, uint64_t len, unsigned acc)
+{
+	return probe(o, va, len, acc & ~INSN_EMU_ACC_WRITE, (acc & INSN_EMU_ACC_WRITE) != 0);
+}
 
-static int mread(void *o, uint64_t va, unsigned size, void *buf) { return vaccess(o, va, size, buf, false); }
-static int mwrite(void *o, uint64_t va, unsigned size, const void *buf)
+static int mread(void *o, uint64_t va, unsigned size, void *buf, unsigned acc)
+{
+	return vaccess(o, va, size, buf, false, acc);
+}
+
+static int mwrite(void *o, uint64_t va, unsigned size, const void *buf, unsigned acc)
 {
 	uint8_t tmp[16];
 	if (size > sizeof(tmp))
 		return -1;
 	memcpy(tmp, buf, size);
-	return vaccess(o, va, size, tmp, true);
+	return vaccess(o, va, size, tmp, true, acc);
 }
 
 /* LDRAA/LDRAB: replace the PAC field (bits 54:VA size, and 63:56 unless
@@ -281,7 +357,7 @@ static uint64_t strip_pac(void *o, uint64_t ptr, bool key_b)
 
 static const struct insn_emu_ops emu_ops = {
 	.get_x = get_x, .set_x = set_x, .get_sp = get_sp, .set_sp = set_sp, .get_v = get_v, .set_v = set_v,
-	.read = mread, .write = mwrite, .strip_pac = strip_pac, .probe_write = probe_write,
+	.read = mread, .write = mwrite, .strip_pac = strip_pac, .probe = probe_cb,
 };
 
 static unsigned pa_bits(uint64_t mmfr0)
@@ -297,26 +373,35 @@ static int emulate(struct mmio_exit *m, const struct accel_exit *ex)
 {
 	struct accel_vcpu *v = m->vcpu;
 	struct ctx c = { .m = m, .v = v };
-	uint64_t pc = 0, sctlr = 0, mmfr0 = 0, dczid = 0;
+	uint64_t pc = 0, sctlr = 0, mmfr0 = 0, mmfr1 = 0, mmfr2 = 0, dczid = 0;
 	int r;
 	if ((r = accel_get_reg(v, ACCEL_REG_PC, &pc)) || (r = accel_get_reg(v, ACCEL_REG_CPSR, &c.cpsr)) ||
 	    (r = accel_get_sysreg(v, SYSREG_SCTLR_EL1, &sctlr)) || (r = accel_get_sysreg(v, SYSREG_TCR_EL1, &c.regs.tcr)) ||
 	    (r = accel_get_sysreg(v, SYSREG_TTBR0_EL1, &c.regs.ttbr0)) ||
-	    (r = accel_get_sysreg(v, SYSREG_TTBR1_EL1, &c.regs.ttbr1)))
+	    (r = accel_get_sysreg(v, SYSREG_TTBR1_EL1, &c.regs.ttbr1)) || (r = accel_get_sysreg(v, SYSREG_MAIR_EL1, &c.mair)))
 		return r;
 	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR0_EL1, &mmfr0))
 		mmfr0 = 5;
+	/* Without the ID registers: no PAN, no UAO (their PSTATE bits RES0). */
+	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR1_EL1, &mmfr1))
+		mmfr1 = 0;
+	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR2_EL1, &mmfr2))
+		mmfr2 = 0;
 	if (accel_get_sysreg(v, SYSREG_DCZID_EL0, &dczid))
 		dczid = 1u << 4; /* DC ZVA prohibited */
 	c.regs.sctlr = sctlr;
 	c.regs.pa_bits = pa_bits(mmfr0);
 	c.el0 = ((c.cpsr >> 2) & 3) == 0;
+	unsigned pan_ver = (mmfr1 >> 20) & 0xf;
+	c.pan = pan_ver && (c.cpsr & PSR_PAN);
+	c.epan = pan_ver >= 3 && (sctlr & SCTLR_EPAN);
+	c.uao = ((mmfr2 >> 4) & 0xf) && (c.cpsr & PSR_UAO);
 	if ((c.cpsr & (1u << 4)) || (sctlr & (c.el0 ? SCTLR_E0E : SCTLR_EE)))
 		return inject_sea(m, ex->va, ex->esr & ISS_WNR, -1, 0); /* AArch32 or big-endian data */
 
 	uint64_t ipc, left;
 	uint8_t ib[4];
-	if (xlate(&c, pc, PGW_EXEC, &ipc, &left) || left < 4 || !m->mem->ram(m->mem->opaque, ipc, 4))
+	if (xlate_pc(&c, pc, &ipc, &left) || left < 4 || !m->mem->ram(m->mem->opaque, ipc, 4))
 		return inject_sea(m, ex->va, ex->esr & ISS_WNR, -1, 0);
 	memcpy(ib, m->mem->ram(m->mem->opaque, ipc, 4), 4);
 	uint32_t insn = (uint32_t)le_get(ib, 4);
@@ -342,6 +427,12 @@ static int emulate(struct mmio_exit *m, const struct accel_exit *ex)
 		r = mmio_exit_inject_dabt(v, (e.fault_write ? ISS_WNR : 0) | DFSC_ALIGN, e.fault_addr);
 		return r ? r : MMIO_EXIT_INJECTED;
 	case INSN_EMU_MEM_FAULT:
+		if (c.s1fault) { /* the guest's own tables forbid it: its fault, not ours */
+			m->n_s1_faults++;
+			m->monitor.open = false;
+			r = mmio_exit_inject_dabt(v, c.s1_iss, c.s1_far);
+			return r ? r : MMIO_EXIT_FAULT;
+		}
 		return inject_sea(m, e.fault_addr, e.fault_write, res, insn);
 	default:
 		return inject_sea(m, ex->va, ex->esr & ISS_WNR, res, insn);

@@ -11,15 +11,25 @@
  *    A 16-byte access to MMIO reaches the device as two 8-byte accesses,
  *    lower address first; an access that straddles pages is split at the
  *    page boundary, each part going to RAM or MMIO on its own.
+ *  - Every page an emulated access touches is checked against the guest's
+ *    stage-1 tables with the access's real privilege (LDTR/STTR as EL0
+ *    unless PSTATE.UAO, PSTATE.PAN honoured, read/write/both for atomics),
+ *    because the hardware checked only the page it faulted on. A page that
+ *    fails gets the data abort the Arm ARM gives (translation, access flag,
+ *    address size, permission or alignment fault, FAR in the faulting page,
+ *    WnR), before any part of the instruction reached RAM or a device:
+ *    MMIO_EXIT_FAULT.
  *  - When the access cannot be done (no device there, an instruction the
- *    emulator does not handle, a translation that fails now), a synchronous
+ *    emulator does not handle, page tables outside RAM, an instruction
+ *    fetch whose translation fails now), a synchronous
  *    external abort is injected into the guest as KVM does (data abort,
  *    EC 0x24/0x25 as the guest sees it, FnV=1, DFSC 0x10), by writing
  *    ESR/FAR/ELR/SPSR_EL1, CPSR and PC through the accelerator interface,
  *    since HVF has no injection helper. The VM is never stopped.
  *
  * Independent of the vCPU loop: it needs only the vCPU, the accelerator
- * interface and the memory callbacks below. Little-endian guests only: with
+ * interface and the memory callbacks below. EL1&0 translation regime only
+ * (no EL2 in the guest). Little-endian guests only: with
  * SCTLR_EL1.EE/E0E set an ISV=0 abort is answered with an external abort. */
 #ifndef AVMM_VMM_MMIO_EXIT_H
 #define AVMM_VMM_MMIO_EXIT_H
@@ -54,6 +64,7 @@ struct mmio_exit {
 	/* counters */
 	uint64_t n_isv, n_emulated, n_cm, n_injected;
 	uint64_t n_unclaimed; /* ACCEL_EXIT_MMIO with no device there */
+	uint64_t n_s1_faults; /* stage-1 faults of the guest's own tables injected (MMIO_EXIT_FAULT) */
 	/* the last injected abort, for diagnostics */
 	uint64_t last_inject_pc, last_inject_va;
 	uint32_t last_insn;
@@ -64,6 +75,7 @@ enum {
 	MMIO_EXIT_DONE = 0,     /* access completed, PC advanced */
 	MMIO_EXIT_INJECTED = 1, /* an abort was injected into the guest */
 	MMIO_EXIT_UNCLAIMED = 2, /* no device: the accelerator answers (mmio_complete) */
+	MMIO_EXIT_FAULT = 3,    /* the guest's stage-1 tables forbid the access: its fault was injected */
 };
 
 /* Perform an ACCEL_EXIT_MMIO (an access the accelerator decoded itself,
@@ -72,8 +84,8 @@ enum {
  * or a negative errno. */
 int mmio_exit_access(struct mmio_exit *m, const struct accel_exit *ex);
 
-/* Complete the data-abort exit `ex` (EC 0x24). Returns MMIO_EXIT_DONE or
- * MMIO_EXIT_INJECTED, or a negative errno if the accelerator failed (or
+/* Complete the data-abort exit `ex` (EC 0x24). Returns MMIO_EXIT_DONE,
+ * MMIO_EXIT_INJECTED or MMIO_EXIT_FAULT, or a negative errno if the accelerator failed (or
  * the exit is not a data abort). */
 int mmio_exit_handle(struct mmio_exit *m, const struct accel_exit *ex);
 

@@ -39,7 +39,7 @@ static void set_sp(void *o, uint64_t v) { ((struct emu_runner *)o)->sp = v; }
 static void get_v(void *o, unsigned n, uint8_t val[16]) { memcpy(val, ((struct emu_runner *)o)->v[n], 16); }
 static void set_v(void *o, unsigned n, const uint8_t val[16]) { memcpy(((struct emu_runner *)o)->v[n], val, 16); }
 
-static int mread(void *o, uint64_t va, unsigned size, void *buf)
+static int mread(void *o, uint64_t va, unsigned size, void *buf, unsigned acc)
 {
 	uint8_t *p = mem_at(o, va, size);
 	if (!p)
@@ -48,7 +48,7 @@ static int mread(void *o, uint64_t va, unsigned size, void *buf)
 	return 0;
 }
 
-static int mwrite(void *o, uint64_t va, unsigned size, const void *buf)
+static int mwrite(void *o, uint64_t va, unsigned size, const void *buf, unsigned acc)
 {
 	uint8_t *p = mem_at(o, va, size);
 	if (!p)
@@ -57,14 +57,14 @@ static int mwrite(void *o, uint64_t va, unsigned size, const void *buf)
 	return 0;
 }
 
-static int probe_write(void *o, uint64_t va, uint64_t len)
+static int probe(void *o, uint64_t va, uint64_t len, unsigned acc)
 {
 	return len <= ISA_CODE_SIZE && mem_at(o, va, (unsigned)len) ? 0 : -1;
 }
 
 static const struct insn_emu_ops ops = {
 	.get_x = get_x, .set_x = set_x, .get_sp = get_sp, .set_sp = set_sp,
-	.get_v = get_v, .set_v = set_v, .read = mread, .write = mwrite, .probe_write = probe_write,
+	.get_v = get_v, .set_v = set_v, .read = mread, .write = mwrite, .probe = probe,
 };
 
 /* The address Linux reports for a failed access (as qemu-aarch64 models
@@ -78,7 +78,7 @@ static uint64_t first_unmapped(struct emu_runner *er, uint64_t va, unsigned size
 }
 
 /* A store of several accesses that faults part-way leaves memory UNKNOWN
- * (Arm ARM); the emulator (with probe_write) writes nothing. qemu-aarch64
+ * (Arm ARM); the emulator (with its probe) writes nothing. qemu-aarch64
  * does ST1 (multiple structures, one register per structure) as 8-byte
  * little-endian accesses and keeps those below the fault: model that, so
  * the comparison stays exact. */

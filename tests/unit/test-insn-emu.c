@@ -28,6 +28,7 @@ struct access {
 	uint64_t va;
 	unsigned size;
 	bool write;
+	unsigned acc; /* INSN_EMU_ACC_* */
 	uint8_t data[16];
 };
 static struct access log_[64];
@@ -66,49 +67,53 @@ static void set_sp(void *o, uint64_t v) { SP = v; }
 static void get_v(void *o, unsigned n, uint8_t v[16]) { memcpy(v, V[n & 31], 16); }
 static void set_v(void *o, unsigned n, const uint8_t v[16]) { memcpy(V[n & 31], v, 16); }
 
-static int record(uint64_t va, unsigned size, bool write, const void *buf)
+static int record(uint64_t va, unsigned size, bool write, unsigned acc, const void *buf)
 {
 	if (size != 1 && size != 2 && size != 4 && size != 8 && size != 16)
 		check(false, "access of %u bytes", size);
 	if (nlog < 64) {
-		log_[nlog] = (struct access){ va, size, write, { 0 } };
+		log_[nlog] = (struct access){ va, size, write, acc, { 0 } };
 		memcpy(log_[nlog].data, buf, size <= 16 ? size : 16);
 		nlog++;
 	}
 	return 0;
 }
-static int mread(void *o, uint64_t va, unsigned size, void *buf)
+static int mread(void *o, uint64_t va, unsigned size, void *buf, unsigned acc)
 {
 	uint8_t *p = at(va, size);
 	if (!p)
 		return -1;
 	memcpy(buf, p, size);
-	return record(va, size, false, buf);
+	return record(va, size, false, acc, buf);
 }
-static int mwrite(void *o, uint64_t va, unsigned size, const void *buf)
+static int mwrite(void *o, uint64_t va, unsigned size, const void *buf, unsigned acc)
 {
 	uint8_t *p = at(va, size);
 	if (!p)
 		return -1;
 	memcpy(p, buf, size);
-	return record(va, size, true, buf);
+	return record(va, size, true, acc, buf);
 }
 static uint64_t strip(void *o, uint64_t p, bool key_b) { return p & 0x0000ffffffffffffull; }
 
-static unsigned nprobe;
-static int probe(void *o, uint64_t va, uint64_t len)
+static unsigned nprobe, probe_acc;
+static uint64_t probe_va, probe_len;
+static int probe(void *o, uint64_t va, uint64_t len, unsigned acc)
 {
 	nprobe++;
+	probe_va = va;
+	probe_len = len;
+	probe_acc = acc;
 	return len <= RAM_SIZE && at(va, (unsigned)len) ? 0 : -1;
 }
 
 static const struct insn_emu_ops ops = {
 	.get_x = get_x, .set_x = set_x, .get_sp = get_sp, .set_sp = set_sp, .get_v = get_v, .set_v = set_v,
-	.read = mread, .write = mwrite, .strip_pac = strip, .probe_write = probe,
+	.read = mread, .write = mwrite, .strip_pac = strip, .probe = probe,
 };
 static const struct insn_emu_ops ops_noprobe = {
 	.get_x = get_x, .set_x = set_x, .get_sp = get_sp, .set_sp = set_sp, .get_v = get_v, .set_v = set_v,
-	.read = mread, .write = mwrite, .strip_pac = strip, .probe_write = NULL,
+	.read = mread, .write = mwrite, .strip_pac = strip, .probe = NULL,
 };
 static bool no_probe;
 
@@ -127,6 +132,8 @@ static void reset(const char *name)
 			V[i][b] = (uint8_t)(0x80 + i * 16 + b);
 	nlog = 0;
 	nprobe = 0;
+	probe_acc = ~0u;
+	probe_va = probe_len = 0;
 	no_probe = false;
 	mon.open = false;
 }
@@ -404,7 +411,16 @@ static void pair_forms(void)
 	X[2] = A(0x100);
 	done(run_f(0x69008440, INSN_EMU_F_ALL & ~INSN_EMU_F_MTE), INSN_EMU_UNHANDLED, 0);
 
-	reset("ldp x0, x1, [x2] with the second element unmapped: fault, no register written");
+	reset("ldp x0, x1, [x2] with the second element unmapped: probed, nothing read, no register written");
+	X[2] = RAM_BASE + RAM_SIZE - 8;
+	r = run(0xa9400440);
+	CHECK(nprobe == 1 && probe_acc == 0 && E.fault_addr == RAM_BASE + RAM_SIZE - 8 && E.fault_size == 16 &&
+		      !E.fault_write,
+	      "probe %u acc %#x, fault address %#llx", nprobe, probe_acc, (unsigned long long)E.fault_addr);
+	done(r, INSN_EMU_MEM_FAULT, 0);
+
+	reset("the same load without a probe: first element read, fault at the second");
+	no_probe = true;
 	X[2] = RAM_BASE + RAM_SIZE - 8;
 	r = run(0xa9400440);
 	rd(0, RAM_BASE + RAM_SIZE - 8, 8);
@@ -780,8 +796,116 @@ static void undefined(void)
 	}
 }
 
+/* What each access tells the caller (INSN_EMU_ACC_*): the VMM checks the
+ * guest's permissions with it on every page an access touches. */
+static void acc_is(unsigned i, unsigned acc)
+{
+	CHECK(i < nlog && log_[i].acc == acc, "access %u: acc %#x, expected %#x", i, i < nlog ? log_[i].acc : ~0u, acc);
+}
+
+static void access_attributes(void)
+{
+	enum insn_emu_result r;
+	static const struct {
+		uint32_t insn;
+		const char *what;
+		uint64_t off;
+		unsigned size;
+		bool write;
+	} unpriv[] = {
+		{ 0xf8008820, "sttr x0, [x1, #8]: unprivileged", 8, 8, true },
+		{ 0xf8400862, "ldtr x2, [x3]: unprivileged", 0, 8, false },
+		{ 0x78dfe8a4, "ldtrsh w4, [x5, #-2]: unprivileged", (uint64_t)-2, 2, false },
+		{ 0x380008e6, "sttrb w6, [x7]: unprivileged", 0, 1, true },
+	};
+	for (unsigned i = 0; i < sizeof(unpriv) / sizeof(unpriv[0]); i++) {
+		reset(unpriv[i].what);
+		for (unsigned n = 1; n <= 7; n += 2)
+			X[n] = A(0x40);
+		r = run(unpriv[i].insn);
+		CHECK(nlog == 1 && log_[0].va == A(0x40) + unpriv[i].off && log_[0].size == unpriv[i].size &&
+			      log_[0].write == unpriv[i].write,
+		      "access");
+		acc_is(0, INSN_EMU_ACC_UNPRIV);
+		xchanged = 0x1d; /* loads write x2/x4; not checked here */
+		done(r, INSN_EMU_OK, 1);
+	}
+
+	reset("ldr x0, [x1]: an ordinary access");
+	X[1] = A(0);
+	r = run(0xf9400020);
+	acc_is(0, 0);
+	expect_x(0, patv(A(0), 8));
+	done(r, INSN_EMU_OK, 1);
+
+	reset("ldadd w0, w1, [x2]: the read needs write permission too (RMW), then a plain write");
+	X[2] = A(0x10);
+	r = run(0xb8200041);
+	acc_is(0, INSN_EMU_ACC_RMW);
+	acc_is(1, 0);
+	xchanged = 2;
+	done(r, INSN_EMU_OK, 2);
+
+	reset("cas x0, x1, [x2], compare different: the read is RMW although nothing is written");
+	X[2] = A(0x20);
+	r = run(0xc8a07c41);
+	acc_is(0, INSN_EMU_ACC_RMW);
+	xchanged = 1;
+	done(r, INSN_EMU_OK, 1);
+
+	reset("casp x0, x1, x2, x3, [x4]: probed as RMW, reads RMW");
+	X[4] = A(0x30);
+	r = run(0x48207c82);
+	CHECK(nprobe >= 1 && probe_va == A(0x30) && probe_len == 16 && probe_acc == INSN_EMU_ACC_RMW, "probe %u at %#llx len %llu", nprobe,
+	      (unsigned long long)probe_va, (unsigned long long)probe_len);
+	acc_is(0, INSN_EMU_ACC_RMW);
+	acc_is(1, INSN_EMU_ACC_RMW);
+	xchanged = 3;
+	done(r, INSN_EMU_OK, 2);
+
+	reset("ldp x0, x1, [x2]: probed for reading before either element");
+	X[2] = A(0x40);
+	r = run(0xa9400440);
+	CHECK(nprobe == 1 && probe_acc == 0 && probe_va == A(0x40) && probe_len == 16, "probe %u acc %#x", nprobe,
+	      probe_acc);
+	acc_is(0, 0);
+	acc_is(1, 0);
+	xchanged = 3;
+	done(r, INSN_EMU_OK, 2);
+
+	reset("stp x0, x1, [x2]: probed for writing");
+	X[2] = A(0x40);
+	r = run(0xa9000440);
+	CHECK(nprobe == 1 && probe_acc == INSN_EMU_ACC_WRITE && probe_len == 16, "probe %u acc %#x", nprobe, probe_acc);
+	done(r, INSN_EMU_OK, 2);
+
+	reset("ldxp x0, x1, [x2]: probed for reading");
+	X[2] = A(0x40);
+	r = run(0xc87f0440);
+	CHECK(nprobe == 1 && probe_acc == 0 && probe_len == 16, "probe %u acc %#x", nprobe, probe_acc);
+	xchanged = 3;
+	done(r, INSN_EMU_OK, 2);
+	mon.open = false;
+
+	reset("ld1 {v0.16b, v1.16b}, [x2]: probed for reading (32 bytes)");
+	X[2] = A(0x40);
+	r = run(0x4c40a040);
+	CHECK(nprobe == 1 && probe_acc == 0 && probe_len == 32, "probe %u acc %#x len %llu", nprobe, probe_acc,
+	      (unsigned long long)probe_len);
+	vchanged = 3;
+	done(r, INSN_EMU_OK, 32);
+
+	reset("ld2 {v0.s, v1.s}[1], [x2] faulting on its second element: probed, nothing read");
+	X[2] = RAM_BASE + RAM_SIZE - 4;
+	r = run(0x0d609040);
+	CHECK(nprobe == 1 && probe_len == 8 && E.fault_addr == RAM_BASE + RAM_SIZE - 4, "probe %u fault %#llx", nprobe,
+	      (unsigned long long)E.fault_addr);
+	done(r, INSN_EMU_MEM_FAULT, 0);
+}
+
 int main(void)
 {
+	access_attributes();
 	single_register_forms();
 	fp_forms();
 	pair_forms();
