@@ -45,6 +45,7 @@ int hvc_patch_init(struct hvc_patch *p, unsigned mode, struct accel_vm *avm, voi
 	p->ram_base = base;
 	p->ram_size = size;
 	p->granule = granule;
+	p->flip_gap_ns = HVC_FLIP_GAP_NS;
 	p->exec = calloc(size / granule, 1);
 	if (!p->exec)
 		return -ENOMEM;
@@ -218,12 +219,12 @@ static int64_t pc_granule(const struct hvc_patch *p, struct accel_vcpu *v, const
 }
 
 /* One more RX -> RW flip of granule g: true once it has flipped
- * HVC_FLIP_LIMIT times with gaps under HVC_FLIP_GAP_NS. Under lock. */
+ * HVC_FLIP_LIMIT times with gaps under flip_gap_ns. Under lock. */
 static bool flip_hot(struct hvc_patch *p, int64_t g)
 {
 	struct hvc_flip *f = &p->flips[(uint64_t)g % HVC_FLIP_SLOTS];
 	uint64_t now = host_now_ns();
-	if (f->g1 != (uint64_t)g + 1 || now - f->last_ns >= HVC_FLIP_GAP_NS) {
+	if (f->g1 != (uint64_t)g + 1 || now - f->last_ns >= p->flip_gap_ns) {
 		f->g1 = (uint64_t)g + 1;
 		f->n = 0;
 	}

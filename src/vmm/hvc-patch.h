@@ -78,6 +78,7 @@ struct hvc_patch {
 		uint64_t last_ns;
 		unsigned n;
 	} flips[HVC_FLIP_SLOTS];
+	uint64_t flip_gap_ns; /* HVC_FLIP_GAP_NS (tests may change it) */
 	/* counters, under lock */
 	uint64_t exec_faults, write_faults, pages_scanned, sites_patched;
 	uint64_t scan_ns_total, scan_ns_max;
