@@ -251,14 +251,14 @@ int hvc_patch_write_fault(struct hvc_patch *p, const struct accel_exit *ex, stru
 	int64_t g = granule_of(p, ex->ipa);
 	if (g < 0)
 		return 0;
-	/* Where the store's instruction is, found before taking the lock
-	 * (vCPU registers, guest page tables) and only when it can matter. */
-	int64_t pcg = gstate(p, g) == HVC_G_RX ? pc_granule(p, v, mem) : -1;
 	int r = 0;
 	uint64_t ipa = p->ram_base + (uint64_t)g * p->granule;
 	pthread_mutex_lock(&p->lock);
 	p->write_faults++;
 	if (gstate(p, g) == HVC_G_RX) {
+		/* Where the store's own instruction is (this vCPU's registers,
+		 * the guest's page tables: no other lock is taken). */
+		int64_t pcg = pc_granule(p, v, mem);
 		bool own = pcg == g;
 		bool hot = !own && flip_hot(p, g);
 		p->pc_unknown += pcg < 0;
