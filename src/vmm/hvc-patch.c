@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "arch/pgwalk.h"
+#include "host/host.h"
 #include "vmm/hvc-patch.h"
 #include "vmm/vm.h"
 
@@ -15,6 +16,8 @@
 #define WD_QUIET_TICKS 3     /* ... and kicks a vCPU quiet for 3 looks */
 #define RW (ACCEL_MEM_READ | ACCEL_MEM_WRITE)
 #define RX (ACCEL_MEM_READ | ACCEL_MEM_EXEC)
+#define RWX (RW | ACCEL_MEM_EXEC)
+#define SYSREG_ID_AA64MMFR0_EL1 ACCEL_SYSREG(3, 0, 0, 7, 0)
 
 int hvc_patch_parse_mode(const char *s)
 {
@@ -42,6 +45,7 @@ int hvc_patch_init(struct hvc_patch *p, unsigned mode, struct accel_vm *avm, voi
 	p->ram_base = base;
 	p->ram_size = size;
 	p->granule = granule;
+	p->flip_gap_ns = HVC_FLIP_GAP_NS;
 	p->exec = calloc(size / granule, 1);
 	if (!p->exec)
 		return -ENOMEM;
@@ -54,7 +58,7 @@ int hvc_patch_init(struct hvc_patch *p, unsigned mode, struct accel_vm *avm, voi
 			return r;
 		}
 	} else {
-		memset(p->exec, 1, size / granule); /* everything executable as mapped */
+		memset(p->exec, HVC_G_RX, size / granule); /* everything executable as mapped */
 	}
 	return 0;
 }
@@ -73,29 +77,28 @@ size_t hvc_patch_scan(uint32_t *words, size_t n)
 {
 	size_t hits = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (words[i] == HVC0_INSN) { /* little-endian guests only */
-			__atomic_store_n(&words[i], HVC1_INSN, __ATOMIC_RELAXED);
+		/* little-endian guests only */
+		if (__atomic_load_n(&words[i], __ATOMIC_RELAXED) != HVC0_INSN)
+			continue;
+		/* A vCPU may store to this word between the load and the
+		 * rewrite (the page can be writable: RWX, the watchdog's patch):
+		 * only an `hvc #0` still there becomes `hvc #1`. */
+		uint32_t want = HVC0_INSN;
+		if (__atomic_compare_exchange_n(&words[i], &want, HVC1_INSN, false, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
 			hits++;
-		}
 	}
 	return hits;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Scan and patch one granule (index g), then tell whoever caches decoded
  * code. Under p->lock. */
 static void patch_granule(struct hvc_patch *p, uint64_t g)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = host_now_ns();
 	uint32_t *w = (uint32_t *)(void *)(p->ram + g * p->granule);
 	size_t hits = hvc_patch_scan(w, p->granule / 4);
-	uint64_t dt = now_ns() - t0;
+	uint64_t dt = host_now_ns() - t0;
 	p->pages_scanned++;
 	p->sites_patched += hits;
 	p->scan_ns_total += dt;
@@ -122,6 +125,16 @@ static bool perm_fault(uint64_t esr)
 	return (esr & 0x3c) == 0x0c; /* IFSC/DFSC 0b0011xx: permission fault */
 }
 
+static uint8_t gstate(const struct hvc_patch *p, int64_t g)
+{
+	return __atomic_load_n(&p->exec[g], __ATOMIC_RELAXED);
+}
+
+static void set_gstate(struct hvc_patch *p, int64_t g, uint8_t st)
+{
+	__atomic_store_n(&p->exec[g], st, __ATOMIC_RELAXED);
+}
+
 int hvc_patch_exec_fault(struct hvc_patch *p, const struct accel_exit *ex)
 {
 	if (!(p->mode & HVC_PATCH_EXEC) || ESR_EC(ex->esr) != EC_IABT_LOWER || !perm_fault(ex->esr))
@@ -130,24 +143,107 @@ int hvc_patch_exec_fault(struct hvc_patch *p, const struct accel_exit *ex)
 	if (g < 0)
 		return 0;
 	int r = 0;
+	uint64_t ipa = p->ram_base + (uint64_t)g * p->granule;
 	pthread_mutex_lock(&p->lock);
 	p->exec_faults++;
-	/* Another vCPU may have handled this page meanwhile: then just retry. */
-	if (!p->exec[g]) {
-		/* Drop WRITE before scanning, so no store lands unseen. */
-		r = accel_protect(p->avm, p->ram_base + (uint64_t)g * p->granule, p->granule, ACCEL_MEM_READ);
+	/* Another vCPU may have handled this granule meanwhile: then just retry. */
+	if (gstate(p, g) == HVC_G_RW) {
+		/* Drop WRITE before scanning, so no store lands unseen (the
+		 * protect holds for every vCPU when it returns). */
+		r = accel_protect(p->avm, ipa, p->granule, ACCEL_MEM_READ);
 		if (!r) {
 			patch_granule(p, (uint64_t)g);
-			r = accel_protect(p->avm, p->ram_base + (uint64_t)g * p->granule, p->granule, RX);
+			r = accel_protect(p->avm, ipa, p->granule, RX);
 		}
 		if (!r)
-			p->exec[g] = 1;
+			set_gstate(p, g, HVC_G_RX);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return r ? r : 1;
 }
 
-int hvc_patch_write_fault(struct hvc_patch *p, const struct accel_exit *ex, uint64_t pc)
+/* ---- the store's own instruction ------------------------------------------ */
+
+/* o: the struct mmio_exit_mem. */
+static uint32_t walk_read(void *o, uint64_t pa, uint64_t *desc)
+{
+	const struct mmio_exit_mem *mem = o;
+	uint64_t *d = (pa & 7) ? NULL : mem->ram(mem->opaque, pa, 8);
+	if (!d)
+		return 0x07;
+	*desc = __atomic_load_n(d, __ATOMIC_ACQUIRE);
+	return 0;
+}
+
+static unsigned pa_bits(uint64_t mmfr0)
+{
+	static const unsigned bits[] = { 32, 36, 40, 42, 44, 48 };
+	return (mmfr0 & 0xf) < 6 ? bits[mmfr0 & 0xf] : 48;
+}
+
+/* The EL1&0 translation registers of v (what pgwalk knows); false if v is
+ * not in that regime (EL2, AArch32) or a register read failed. */
+static bool el10_regs(struct accel_vcpu *v, struct pgw_regs *regs, uint64_t *pc, bool *el0)
+{
+	uint64_t cpsr = 0, mmfr0 = 0;
+	if (accel_get_reg(v, ACCEL_REG_CPSR, &cpsr) || accel_get_reg(v, ACCEL_REG_PC, pc) ||
+	    (cpsr & (1u << 4)) || ((cpsr >> 2) & 3) > 1)
+		return false;
+	*el0 = ((cpsr >> 2) & 3) == 0;
+	memset(regs, 0, sizeof(*regs));
+	if (accel_get_sysreg(v, SYSREG_SCTLR_EL1, &regs->sctlr) || accel_get_sysreg(v, SYSREG_TCR_EL1, &regs->tcr) ||
+	    accel_get_sysreg(v, SYSREG_TTBR0_EL1, &regs->ttbr0) || accel_get_sysreg(v, SYSREG_TTBR1_EL1, &regs->ttbr1))
+		return false;
+	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR0_EL1, &mmfr0))
+		mmfr0 = 5;
+	regs->pa_bits = pa_bits(mmfr0);
+	return true;
+}
+
+/* Granule index of the instruction at v's PC, or -1 if that is unknown
+ * (not EL1&0, the walk faults now, not RAM). A guest running its own
+ * hypervisor's stage 2 gives a wrong IPA here; the flip count covers it. */
+static int64_t pc_granule(const struct hvc_patch *p, struct accel_vcpu *v, const struct mmio_exit_mem *mem)
+{
+	struct pgw_regs regs;
+	uint64_t pc = 0;
+	bool el0 = false;
+	if (!v || !mem || !el10_regs(v, &regs, &pc, &el0))
+		return -1;
+	struct pgw_result r;
+	/* A permission fault still names the page (the fetch itself got past
+	 * stage 1, or the store would not have been reached). */
+	if (!pgw_translate(&regs, pc, PGW_EXEC, el0, walk_read, (void *)mem, &r) && r.fault != PGW_PERMISSION)
+		return -1;
+	return granule_of(p, r.pa);
+}
+
+/* One more RX -> RW flip of granule g: true once it has flipped
+ * HVC_FLIP_LIMIT times with gaps under flip_gap_ns. Under lock. */
+static bool flip_hot(struct hvc_patch *p, int64_t g)
+{
+	struct hvc_flip *f = &p->flips[(uint64_t)g % HVC_FLIP_SLOTS];
+	uint64_t now = host_now_ns();
+	if (f->g1 != (uint64_t)g + 1 || now - f->last_ns >= p->flip_gap_ns) {
+		f->g1 = (uint64_t)g + 1;
+		f->n = 0;
+	}
+	f->last_ns = now;
+	return ++f->n >= HVC_FLIP_LIMIT;
+}
+
+static void start_watchdog(struct hvc_patch *p)
+{
+	/* Under lock; hvc_patch_watchdog_stop runs after every vCPU thread
+	 * has been joined, so it never races with this. */
+	if (p->wd_started || !p->vm || hvc_patch_watchdog_start(p, p->vm))
+		return;
+	if (p->debug)
+		fprintf(stderr, "avmm: hvc-patch: watchdog started for the RWX pages\n");
+}
+
+int hvc_patch_write_fault(struct hvc_patch *p, const struct accel_exit *ex, struct accel_vcpu *v,
+			  const struct mmio_exit_mem *mem)
 {
 	uint64_t esr = ex->esr;
 	if (!(p->mode & HVC_PATCH_EXEC) || ESR_EC(esr) != EC_DABT_LOWER || !perm_fault(esr) || !(esr & (1u << 6)))
@@ -156,15 +252,29 @@ int hvc_patch_write_fault(struct hvc_patch *p, const struct accel_exit *ex, uint
 	if (g < 0)
 		return 0;
 	int r = 0;
+	uint64_t ipa = p->ram_base + (uint64_t)g * p->granule;
 	pthread_mutex_lock(&p->lock);
 	p->write_faults++;
-	if (p->exec[g] == 1) {
-		bool same = !((pc ^ ex->va) & ~(p->granule - 1)); /* same VA page: the same page */
-		r = accel_protect(p->avm, p->ram_base + (uint64_t)g * p->granule, p->granule,
-				  same ? RW | ACCEL_MEM_EXEC : RW);
-		if (!r)
-			p->exec[g] = same ? 2 : 0;
-		p->rwx_pages += same && !r;
+	if (gstate(p, g) == HVC_G_RX) {
+		/* Where the store's own instruction is (this vCPU's registers,
+		 * the guest's page tables: no other lock is taken). */
+		int64_t pcg = pc_granule(p, v, mem);
+		bool own = pcg == g;
+		bool hot = !own && flip_hot(p, g);
+		p->pc_unknown += pcg < 0;
+		r = accel_protect(p->avm, ipa, p->granule, own || hot ? RWX : RW);
+		if (!r) {
+			set_gstate(p, g, own || hot ? HVC_G_RWX : HVC_G_RW);
+			p->rwx_own += own;
+			p->rwx_flips += hot;
+			p->rwx_pages += own || hot;
+			if (own || hot) {
+				if (p->debug)
+					fprintf(stderr, "avmm: hvc-patch: page 0x%" PRIx64 " left RWX (%s)\n", ipa,
+						own ? "store to its own page" : "rewritten while it runs");
+				start_watchdog(p);
+			}
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return r ? r : 1;
@@ -226,16 +336,6 @@ struct spin_ctx {
 	int err;
 };
 
-static uint32_t desc_read(void *o, uint64_t pa, uint64_t *desc)
-{
-	struct spin_ctx *c = o;
-	uint64_t *d = (pa & 7) ? NULL : c->mem->ram(c->mem->opaque, pa, 8);
-	if (!d)
-		return 0x07;
-	*desc = __atomic_load_n(d, __ATOMIC_ACQUIRE);
-	return 0;
-}
-
 static uint64_t get_x(void *o, unsigned n)
 {
 	struct spin_ctx *c = o;
@@ -261,7 +361,7 @@ static uint64_t get_sys(struct spin_ctx *c, uint16_t enc)
 static bool fetch(struct spin_ctx *c, const struct pgw_regs *regs, uint64_t va, uint32_t *w, uint64_t *ipa)
 {
 	struct pgw_result r;
-	if (!pgw_translate(regs, va, PGW_EXEC, false, desc_read, c, &r) && r.fault != PGW_PERMISSION)
+	if (!pgw_translate(regs, va, PGW_EXEC, false, walk_read, (void *)c->mem, &r) && r.fault != PGW_PERMISSION)
 		return false;
 	uint32_t *p = c->mem->ram(c->mem->opaque, r.pa, 4);
 	if (!p)
@@ -286,6 +386,10 @@ int hvc_patch_check_spin(struct hvc_patch *p, struct accel_vcpu *v, const struct
 		.sctlr = get_sys(&c, SYSREG_SCTLR_EL1), .tcr = get_sys(&c, SYSREG_TCR_EL1),
 		.ttbr0 = get_sys(&c, SYSREG_TTBR0_EL1), .ttbr1 = get_sys(&c, SYSREG_TTBR1_EL1),
 	};
+	uint64_t mmfr0 = 5;
+	if (accel_get_sysreg(v, SYSREG_ID_AA64MMFR0_EL1, &mmfr0))
+		mmfr0 = 5;
+	regs.pa_bits = pa_bits(mmfr0);
 	if (c.err)
 		return c.err;
 	uint32_t w, hvc;
@@ -382,8 +486,10 @@ void hvc_patch_print_stats(struct hvc_patch *p, FILE *f)
 	fprintf(f,
 		"avmm: hvc-patch: %" PRIu64 " exec faults, %" PRIu64 " write faults, %" PRIu64 " pages scanned, %" PRIu64
 		" sites patched, scan %" PRIu64 " ns total / %" PRIu64 " ns max, watchdog %" PRIu64 " kicks, %" PRIu64
-		" spins (%" PRIu64 " unrecovered), %" PRIu64 " pages left RWX\n",
+		" spins (%" PRIu64 " unrecovered), %" PRIu64 " pages left RWX (%" PRIu64 " own-page stores, %" PRIu64
+		" repeated flips), %" PRIu64 " store PCs not translated\n",
 		p->exec_faults, p->write_faults, p->pages_scanned, p->sites_patched, p->scan_ns_total, p->scan_ns_max,
-		atomic_load(&p->wd_kicks), p->spins_found, p->spins_unrecovered, p->rwx_pages);
+		atomic_load(&p->wd_kicks), p->spins_found, p->spins_unrecovered, p->rwx_pages, p->rwx_own, p->rwx_flips,
+		p->pc_unknown);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -18,8 +18,23 @@
  *    overwrote it), patches the page and rewinds PC to the hvc.
  *
  * The unit of protection is `granule` bytes (16 KiB on HVF: hv_vm_protect's
- * page; 4 KiB on the soft backend). One lock per VM serialises the faults
- * of several vCPUs on the same page. */
+ * page; 4 KiB on the soft backend), named by guest-physical address (IPA):
+ * several VAs (Linux's fixmap alias of its text) and several 4 KiB guest
+ * pages share one granule. One lock per VM serialises the faults of
+ * several vCPUs on the same granule; the fault handlers re-check the
+ * granule's state under it, so a stale fault (another vCPU got there
+ * first) only retries.
+ *
+ * A granule goes READ|WRITE|EXEC for good (W^X given up, the watchdog
+ * covers `hvc #0` written there later; it is started for that if it is
+ * not running) when
+ *  - a store hits the granule its own instruction is in (translated with
+ *    the guest's stage-1 tables: the IPA, not the VA, decides): under W^X
+ *    that store could never complete, each retry faulting the other way;
+ *  - it flips RX -> RW HVC_FLIP_LIMIT times in a row with less than
+ *    HVC_FLIP_GAP_NS between flips (code being rewritten while it runs, or
+ *    one vCPU storing where another executes, or a PC that could not be
+ *    translated): each flip costs two exits and a scan. */
 #ifndef AVMM_VMM_HVC_PATCH_H
 #define AVMM_VMM_HVC_PATCH_H
 
@@ -39,6 +54,13 @@
 
 enum { HVC_PATCH_EXEC = 1u << 0, HVC_PATCH_WATCHDOG = 1u << 1 };
 
+/* Per-granule state (hvc_patch.exec). */
+enum { HVC_G_RW = 0, HVC_G_RX = 1, HVC_G_RWX = 2 };
+
+#define HVC_FLIP_LIMIT 8
+#define HVC_FLIP_GAP_NS 20000000u /* 20 ms */
+#define HVC_FLIP_SLOTS 32         /* recently flipped granules remembered */
+
 struct vm;
 
 struct hvc_patch {
@@ -47,14 +69,25 @@ struct hvc_patch {
 	struct accel_vm *avm;
 	uint8_t *ram;
 	uint64_t ram_base, ram_size, granule;
-	uint8_t *exec;            /* per granule: 0 READ|WRITE, 1 READ|EXEC (scanned), 2 RWX */
+	uint8_t *exec;            /* per granule: HVC_G_*; written under lock */
 	pthread_mutex_t lock;
+	/* Granules that flipped RX -> RW lately (direct-mapped by index;
+	 * a collision only forgets a count), under lock. */
+	struct hvc_flip {
+		uint64_t g1; /* granule index + 1; 0: empty */
+		uint64_t last_ns;
+		unsigned n;
+	} flips[HVC_FLIP_SLOTS];
+	uint64_t flip_gap_ns; /* HVC_FLIP_GAP_NS (tests may change it) */
 	/* counters, under lock */
 	uint64_t exec_faults, write_faults, pages_scanned, sites_patched;
 	uint64_t scan_ns_total, scan_ns_max;
 	uint64_t spins_found, spins_unrecovered;
-	uint64_t rwx_pages;
-	/* the watchdog */
+	uint64_t rwx_pages;          /* granules left RWX: */
+	uint64_t rwx_own, rwx_flips; /* store to its own granule, repeated flips */
+	uint64_t pc_unknown;         /* write faults whose PC could not be translated */
+	/* the watchdog; vm set by the caller (hvc_patch_watchdog_start, or
+	 * before the first fault so that an RWX granule can start it) */
 	struct vm *vm;
 	pthread_t wd_thread;
 	bool wd_started;
@@ -71,17 +104,20 @@ int hvc_patch_init(struct hvc_patch *p, unsigned mode, struct accel_vm *avm, voi
 		   uint64_t size, uint64_t granule);
 void hvc_patch_destroy(struct hvc_patch *p);
 
-/* Rewrite every `hvc #0` among n words to `hvc #1`; returns how many. */
+/* Rewrite every `hvc #0` among n words to `hvc #1`; returns how many.
+ * Each rewrite is a compare-and-swap of the word: a store another vCPU
+ * makes to it meanwhile is never lost (nor overwritten with a stale value). */
 size_t hvc_patch_scan(uint32_t *words, size_t n);
 
 /* An instruction abort (EC 0x20) / data abort (EC 0x24) exit: 1 if it was
  * a permission fault this module caused and has resolved (resume at the
  * same PC), 0 if not ours, a negative errno if the accelerator failed. */
 int hvc_patch_exec_fault(struct hvc_patch *p, const struct accel_exit *ex);
-/* pc: the faulting store's VA. A store to its own page could never
- * complete under W^X (each flip faults the other way): that page is made
- * READ|WRITE|EXEC for good (counted; only the watchdog covers it then). */
-int hvc_patch_write_fault(struct hvc_patch *p, const struct accel_exit *ex, uint64_t pc);
+/* v: the vCPU that took the exit (on its own thread), mem: guest RAM, to
+ * translate the store's PC with the guest's stage-1 tables (the granule of
+ * its instruction). */
+int hvc_patch_write_fault(struct hvc_patch *p, const struct accel_exit *ex, struct accel_vcpu *v,
+			  const struct mmio_exit_mem *mem);
 
 /* The value x0 had at the hvc, from the (up to 8) instructions before it,
  * oldest first: MOVZ/MOVN then MOVKs, or MOV x0, Xm (xm(opaque, m) gives

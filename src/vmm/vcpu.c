@@ -404,7 +404,7 @@ static bool run_powered(struct vcpu *v)
 		switch (ESR_EC(ex->esr)) {
 		case EC_DABT_LOWER:
 			/* A store to a page made executable by hvc-patch. */
-			r = vm->opts.hvc_patch ? hvc_patch_write_fault(&vm->patch, ex, getreg(v, ACCEL_REG_PC)) : 0;
+			r = vm->opts.hvc_patch ? hvc_patch_write_fault(&vm->patch, ex, v->av, &vm->mem) : 0;
 			if (r < 0) {
 				fatal_exit(v, "hvc-patch write fault not resolved");
 				return false;
@@ -563,6 +563,7 @@ static int apple_setup(struct vm *vm)
 	uint64_t granule = vm->ops == &accel_soft_ops ? 0x1000 : 0x4000;
 	r = hvc_patch_init(&vm->patch, vm->opts.hvc_patch, vm->avm, vm->ram, vm->ram_base, vm->ram_size, granule);
 	vm->patch.debug = vm->opts.debug_hvc_patch;
+	vm->patch.vm = vm; /* an RWX page starts the watchdog */
 	if (!r && (vm->opts.hvc_patch & HVC_PATCH_WATCHDOG))
 		r = hvc_patch_watchdog_start(&vm->patch, vm);
 	if (r)

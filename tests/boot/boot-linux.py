@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--smp", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--accel", default="soft")
+    ap.add_argument("--machine", default="virt", help="-M value, e.g. virt,hvc-patch=on")
     ap.add_argument("--reboot", action="store_true",
                     help="end with `reboot -f` under -no-reboot (avmm must exit 0) instead of poweroff")
     ap.add_argument("--restart", action="store_true",
@@ -34,7 +35,7 @@ def main():
     fx = fixtures(a.fixtures_script)
     kernel = os.path.join(fx, "vmlinuz")
     initrd = os.path.join(fx, "initramfs.cpio.gz")
-    cmd = [a.avmm, "-M", "virt", "-accel", a.accel, "-m", "512", "-smp", str(a.smp), "-nographic",
+    cmd = [a.avmm, "-M", a.machine, "-accel", a.accel, "-m", "512", "-smp", str(a.smp), "-nographic",
            "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1 quiet"] + ([] if a.restart else ["-no-reboot"])
     print("+ " + " ".join(cmd))
     checks = []

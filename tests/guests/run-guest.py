@@ -7,6 +7,7 @@ Passes when avmm exits 0, the transcript ends with "N passed, 0 failed", and
 """
 import argparse
 import difflib
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,8 @@ def main():
                     help="the guest must hang (killed after 5 s) with LINE as its last output")
     ap.add_argument("--expect-error", metavar="TEXT",
                     help="avmm must refuse the command line: exit status 2, TEXT in stderr")
+    ap.add_argument("--hvc-fault-limit", type=int, metavar="N",
+                    help="run with --stats; hvc-patch's exec + write faults must not exceed N")
     ap.add_argument("image")
     a = ap.parse_args()
 
@@ -53,12 +56,23 @@ def main():
         print("hung as expected (%s)" % err)
         return 0
 
-    rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg, a.timeout)
+    extra = ["--stats"] if a.hvc_fault_limit is not None else []
+    rc, out, err = run([a.avmm, "-kernel", a.image] + a.avmm_arg + extra, a.timeout)
     sys.stdout.write(out)
     ok = True
     if rc != 0:
         print("avmm: exit status %s; stderr:\n%s" % (rc, err))
         ok = False
+    if a.hvc_fault_limit is not None:
+        m = re.search(r"hvc-patch: (\d+) exec faults, (\d+) write faults.*", err)
+        if not m:
+            print("no hvc-patch counters in avmm's stderr")
+            ok = False
+        else:
+            print(m.group(0))
+            if int(m.group(1)) + int(m.group(2)) > a.hvc_fault_limit:
+                print("more than %d hvc-patch faults" % a.hvc_fault_limit)
+                ok = False
     last = out.strip().splitlines()[-1:] if out.strip() else []
     if not last or not last[0].endswith(" 0 failed"):
         print("avmm transcript does not end with 'N passed, 0 failed'")
