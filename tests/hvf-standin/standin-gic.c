@@ -321,8 +321,8 @@ static unsigned dist_width(uint32_t off)
 hv_return_t hv_gic_get_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t *value)
 {
 	struct standin_gic *sg = gic_get();
-	unsigned w = dist_width(reg);
-	if (!value || reg >= SGIC_DIST_SIZE || (reg & (w - 1)))
+	unsigned w = dist_width(reg); /* reg is 16 bits (Apple's width): inside the 64 KiB frame */
+	if (!value || (reg & (w - 1)))
 		return HV_BAD_ARGUMENT;
 	if (!sg)
 		return HV_NO_DEVICE;
@@ -333,8 +333,8 @@ hv_return_t hv_gic_get_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t *v
 hv_return_t hv_gic_set_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t value)
 {
 	struct standin_gic *sg = gic_get();
-	unsigned w = dist_width(reg);
-	if (reg >= SGIC_DIST_SIZE || (reg & (w - 1)) || (w == 4 && value >> 32))
+	unsigned w = dist_width(reg); /* reg is 16 bits (Apple's width): inside the 64 KiB frame */
+	if ((reg & (w - 1)) || (w == 4 && value >> 32))
 		return HV_BAD_ARGUMENT;
 	if (!sg)
 		return HV_NO_DEVICE;
