@@ -462,6 +462,10 @@ hv_return_t hv_gic_get_intid(hv_gic_intid_t interrupt, uint32_t *intid);
  * VM) and its frequency (mach_timebase_info() on a Mac). */
 uint64_t hv_standin_host_counter(void);
 uint64_t hv_standin_host_cntfrq(void);
+/* How often hv_vcpu_set_pending_interrupt was called (tests: none with
+ * hv_gic). Environment HV_STANDIN_GIC_VTIMER_EXITS at hv_gic_create: the
+ * GIC also returns each vtimer activation as a VTIMER_ACTIVATED exit. */
+uint64_t hv_standin_pending_interrupt_calls(void);
 
 #ifdef __cplusplus
 }
