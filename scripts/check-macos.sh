@@ -33,7 +33,7 @@
 #
 # Exit status: 0 passed, 1 failed, 77 skipped (missing tools).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 src_root=$PWD
 
 standin=0
@@ -157,7 +157,7 @@ for rel, flags in out:
 grep -q '^src/accel/hvf.c	' <<<"$list" || fail "src/accel/hvf.c is not in the source list"
 
 n=$(wc -l <<<"$list")
-echo "check-macos: $n sources, macOS targets: $(echo $targets), SDK $sdk"
+echo "check-macos: $n sources, macOS targets: $(tr "\n" " " <<<"$targets"), SDK $sdk"
 status=0
 errors=0
 for t in $targets; do
@@ -179,4 +179,9 @@ for t in $targets; do
 		errors=$((errors + failed))
 	fi
 done
+if [ $status = 0 ]; then
+	echo "check-macos: passed"
+else
+	echo "check-macos: $errors compilations failed"
+fi
 exit $status

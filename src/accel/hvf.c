@@ -495,9 +495,10 @@ static int hvf_vcpu_run(struct accel_vcpu *v)
 			r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_FIQ, vc->line[ACCEL_FIQ]),
 				     "hv_vcpu_set_pending_interrupt(FIQ)");
 	}
-	vc->ran = true;
-	if (!r)
+	if (!r) {
+		vc->ran = true;
 		r = hv_check(hv_vcpu_run(vc->id), "hv_vcpu_run");
+	}
 	memset(&vc->exit, 0, sizeof(vc->exit));
 	if (r) {
 		vc->exit.reason = ACCEL_EXIT_UNKNOWN;
