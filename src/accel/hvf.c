@@ -14,8 +14,16 @@
  *     must be created after the VM and before the vCPUs; the machine keeps
  *     its own GICv3 otherwise;
  *   - SME (macOS 15.2 on M4) is hidden from the guest (ID_AA64PFR1_EL1.SME
- *     and ID_AA64SMFR0_EL1 cleared), as QEMU does: the backend does not
- *     save or restore streaming-mode state;
+ *     and ID_AA64SMFR0_EL1 cleared), as QEMU does, when the framework
+ *     accepts that write; otherwise SME stays visible and the vCPU starts
+ *     with streaming mode and ZA off (the architectural reset state);
+ *   - with the in-kernel GIC the framework drives the vCPU's IRQ/FIQ and
+ *     the vtimer PPI: no hv_vcpu_set_pending_interrupt calls then, and each
+ *     vCPU's redistributor is where hv_gic_get_redistributor_base says
+ *     (checked against the machine's window at the first run);
+ *   - calls newer than the deployment target (macOS 13: hv_vm_config_*;
+ *     15: hv_gic_*, EL2; 15.2: SME) only behind positive
+ *     __builtin_available checks, so the binary loads on older hosts;
  *   - hv_vm_map/unmap/protect take 16 KiB-aligned host addresses, IPAs and
  *     sizes (the Apple Silicon page); anything else is refused here with a
  *     message rather than by the framework;
@@ -59,21 +67,35 @@ extern const struct accel_ops accel_hvf_ops;
 #define HVF_SCTLR_RESET 0x30d00800ull
 #define HVF_CPSR_EL1H 0x3c5ull
 
-/* The hv_vm_config_* API exists from macOS 13, hv_gic_* and the EL2
- * configuration from macOS 15; the stand-in always has them. */
-#if defined(__APPLE__) && !defined(HV_STANDIN)
-#define HVF_HAVE_VM_CONFIG __builtin_available(macOS 13.0, *)
-#define HVF_HAVE_MACOS15 __builtin_available(macOS 15.0, *)
+/* Runtime checks for APIs newer than the deployment target (src/meson.build):
+ * hv_vm_config_* from macOS 13, hv_gic_* and EL2 from 15, SME from 15.2.
+ * Use them only as the whole condition of an if, positively (`if
+ * (HVF_MACOS15) { ... } else ...`): clang accepts nothing else as a guard
+ * and -Wunguarded-availability checks every call outside one. Built for
+ * any other target (the stand-in on Linux) the calls are always there; the
+ * stand-in compiled for a macOS target (the hvf-availability test) takes
+ * the real checks, so its annotations are checked as Apple's are. */
+#if defined(__APPLE__)
+#define HVF_MACOS13 __builtin_available(macOS 13.0, *)
+#define HVF_MACOS15 __builtin_available(macOS 15.0, *)
+#define HVF_MACOS15_2 __builtin_available(macOS 15.2, *)
 #else
-#define HVF_HAVE_VM_CONFIG 1
-#define HVF_HAVE_MACOS15 1
+#define HVF_MACOS13 1
+#define HVF_MACOS15 1
+#define HVF_MACOS15_2 1
 #endif
 
-/* Declared from the macOS 15 SDK on: without it, no in-kernel GIC and no EL2. */
+/* Declared from the macOS 15 SDK on: without it, no in-kernel GIC and no
+ * EL2; SME state from the 15.2 SDK. */
 #if defined(HV_STANDIN) || (defined(__MAC_OS_X_VERSION_MAX_ALLOWED) && __MAC_OS_X_VERSION_MAX_ALLOWED >= 150000)
 #define HVF_SDK15 1
 #else
 #define HVF_SDK15 0
+#endif
+#if !defined(HV_STANDIN) && defined(__MAC_OS_X_VERSION_MAX_ALLOWED) && __MAC_OS_X_VERSION_MAX_ALLOWED >= 150200
+#define HVF_SDK15_2 1
+#else
+#define HVF_SDK15_2 0 /* the stand-in has no SME */
 #endif
 
 #define HVF_CPSR_EL2H 0x3c9ull /* EL2h, DAIF masked */
@@ -83,6 +105,7 @@ struct hvf_vm {
 	uint32_t ipa_bits;
 	bool el2;
 	bool gic; /* hv_gic_create succeeded */
+	uint64_t redist_base, redist_size; /* the framework's redistributor region */
 };
 
 static bool hvf_el2; /* the VM was created with EL2 (one VM per process) */
@@ -92,7 +115,10 @@ struct hvf_vcpu {
 	hv_vcpu_t id;
 	const hv_vcpu_exit_t *hv_exit; /* owned by the framework */
 	pthread_t owner;
+	struct hvf_vm *vm;
 	bool line[2]; /* IRQ, FIQ levels as the VMM set them */
+	bool ran;     /* hv_vcpu_run was called (the GIC topology is final) */
+	bool line_warned;
 	bool have_feat; /* ctr/clidr/dczid read from the vCPU configuration */
 	uint64_t ctr, clidr, dczid;
 	struct accel_exit exit;
@@ -173,21 +199,22 @@ static int owner_check(struct accel_vcpu *v, const char *call)
 static int el2_enable(hv_vm_config_t conf)
 {
 #if HVF_SDK15
-	if (!HVF_HAVE_MACOS15) {
+	if (HVF_MACOS15) {
+		bool supported = false;
+		int r = hv_check(hv_vm_config_get_el2_supported(&supported), "hv_vm_config_get_el2_supported");
+		if (r)
+			return r;
+		if (!supported) {
+			fprintf(stderr, "avmm: hvf: el2=on: this host cannot give guests EL2 "
+					"(hv_vm_config_get_el2_supported is false; Apple's nested virtualization needs an "
+					"M3 or later chip)\n");
+			return -ENOTSUP;
+		}
+		return hv_check(hv_vm_config_set_el2_enabled(conf, true), "hv_vm_config_set_el2_enabled");
+	} else {
 		fprintf(stderr, "avmm: hvf: el2=on: guest EL2 needs macOS 15 or later\n");
 		return -ENOTSUP;
 	}
-	bool supported = false;
-	int r = hv_check(hv_vm_config_get_el2_supported(&supported), "hv_vm_config_get_el2_supported");
-	if (r)
-		return r;
-	if (!supported) {
-		fprintf(stderr, "avmm: hvf: el2=on: this host cannot give guests EL2 "
-				"(hv_vm_config_get_el2_supported is false; Apple's nested virtualization needs an M3 or "
-				"later chip)\n");
-		return -ENOTSUP;
-	}
-	return hv_check(hv_vm_config_set_el2_enabled(conf, true), "hv_vm_config_set_el2_enabled");
 #else
 	(void)conf;
 	fprintf(stderr, "avmm: hvf: el2=on: avmm was built with an SDK older than macOS 15\n");
@@ -235,7 +262,7 @@ static int hvf_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		return -ENOMEM;
 	}
 	int r = 0;
-	if (HVF_HAVE_VM_CONFIG) {
+	if (HVF_MACOS13) {
 		uint32_t max = 0;
 		hv_vm_config_t conf = hv_vm_config_create();
 		if (!conf) {
@@ -363,21 +390,34 @@ static int hvf_protect(struct accel_vm *v, uint64_t ipa, uint64_t size, unsigned
 /* ---- vCPUs ------------------------------------------------------------------- */
 
 /* SME (FEAT_SME, macOS 15.2 on M4): hidden, as QEMU does ("target/arm/hvf:
- * Disable SME feature"), since this backend neither saves nor restores the
- * streaming-mode state. ID_AA64SMFR0_EL1 (0xc025) is an hv_sys_reg_t only
- * from the 15.2 SDK and may be refused by older hosts: that is fine. */
-static int hide_sme(hv_vcpu_t id)
+ * Disable SME feature"), since the VMM has no use for streaming-mode state.
+ * Whether HVF accepts the ID register write is unconfirmed; if it refuses,
+ * SME stays visible (the guest may use it: the framework switches its state
+ * with the vCPU) and the vCPU starts with PSTATE.SM and PSTATE.ZA clear, the
+ * reset state, instead of failing creation. ID_AA64SMFR0_EL1 (0xc025) is
+ * an hv_sys_reg_t only from the 15.2 SDK and may be refused by older hosts:
+ * that is fine. Returns whether SME is hidden (or absent). */
+static bool hide_sme(hv_vcpu_t id)
 {
 	uint64_t pfr1 = 0;
 	if (hv_vcpu_get_sys_reg(id, HV_SYS_REG_ID_AA64PFR1_EL1, &pfr1) != HV_SUCCESS)
-		return 0;
+		return true;
 	if (!(pfr1 & (0xfull << 24))) /* SME, bits 27:24 */
-		return 0;
-	int r = hv_check(hv_vcpu_set_sys_reg(id, HV_SYS_REG_ID_AA64PFR1_EL1, pfr1 & ~(0xfull << 24)),
-			 "hv_vcpu_set_sys_reg(ID_AA64PFR1_EL1)");
-	if (!r)
+		return true;
+	if (hv_vcpu_set_sys_reg(id, HV_SYS_REG_ID_AA64PFR1_EL1, pfr1 & ~(0xfull << 24)) == HV_SUCCESS) {
 		hv_vcpu_set_sys_reg(id, (hv_sys_reg_t)0xc025 /* ID_AA64SMFR0_EL1 */, 0);
-	return r;
+		return true;
+	}
+	static atomic_bool said;
+	if (!atomic_exchange(&said, true))
+		fprintf(stderr, "avmm: hvf: the framework keeps ID_AA64PFR1_EL1.SME; the guest sees SME\n");
+#if HVF_SDK15_2
+	if (HVF_MACOS15_2) {
+		const hv_vcpu_sme_state_t off = { .streaming_sve_mode_enabled = false, .za_storage_enabled = false };
+		hv_check(hv_vcpu_set_sme_state(id, &off), "hv_vcpu_set_sme_state");
+	}
+#endif
+	return false;
 }
 
 static int hvf_vcpu_create(struct accel_vm *v, struct accel_vcpu **out, const struct accel_exit **exit)
@@ -393,6 +433,7 @@ static int hvf_vcpu_create(struct accel_vm *v, struct accel_vcpu **out, const st
 	}
 	vc->hv_exit = hx;
 	vc->owner = pthread_self();
+	vc->vm = HVM(v);
 	vc->base.ops = &accel_hvf_ops;
 	/* HVF's initial state is EL0t with SCTLR_EL1 = 0: set both (EL2h for
 	 * an EL2 guest: whether HVF starts those at EL2 is unconfirmed). */
@@ -402,7 +443,7 @@ static int hvf_vcpu_create(struct accel_vm *v, struct accel_vcpu **out, const st
 		r = hv_check(hv_vcpu_set_sys_reg(vc->id, HV_SYS_REG_SCTLR_EL1, HVF_SCTLR_RESET),
 			     "hv_vcpu_set_sys_reg(SCTLR_EL1)");
 	if (!r)
-		r = hide_sme(vc->id);
+		hide_sme(vc->id);
 	if (r) {
 		hv_vcpu_destroy(vc->id);
 		free(vc);
@@ -432,19 +473,32 @@ static void hvf_vcpu_destroy(struct accel_vcpu *v)
 	free(v);
 }
 
+static int gic_redist_check(struct hvf_vcpu *vc);
+
 static int hvf_vcpu_run(struct accel_vcpu *v)
 {
 	struct hvf_vcpu *vc = HVCPU(v);
 	OWNER(v, "hv_vcpu_run");
-	/* The framework clears the pending lines after every run: re-apply
-	 * the levels the VMM last set, so the lines behave as levels. */
-	int r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_IRQ, vc->line[ACCEL_IRQ]),
-			 "hv_vcpu_set_pending_interrupt(IRQ)");
-	if (!r)
-		r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_FIQ, vc->line[ACCEL_FIQ]),
-			     "hv_vcpu_set_pending_interrupt(FIQ)");
-	if (!r)
+	int r = 0;
+	if (vc->vm->gic) {
+		/* The framework's GIC drives IRQ/FIQ itself. Its redistributor
+		 * for this vCPU is fixed by MPIDR, which the VMM sets before
+		 * the first run: check it is inside the machine's window. */
+		if (!vc->ran)
+			r = gic_redist_check(vc);
+	} else {
+		/* The framework clears the pending lines after every run:
+		 * re-apply the levels the VMM last set, so they behave as levels. */
+		r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_IRQ, vc->line[ACCEL_IRQ]),
+			     "hv_vcpu_set_pending_interrupt(IRQ)");
+		if (!r)
+			r = hv_check(hv_vcpu_set_pending_interrupt(vc->id, HV_INTERRUPT_TYPE_FIQ, vc->line[ACCEL_FIQ]),
+				     "hv_vcpu_set_pending_interrupt(FIQ)");
+	}
+	if (!r) {
+		vc->ran = true;
 		r = hv_check(hv_vcpu_run(vc->id), "hv_vcpu_run");
+	}
 	memset(&vc->exit, 0, sizeof(vc->exit));
 	if (r) {
 		vc->exit.reason = ACCEL_EXIT_UNKNOWN;
@@ -462,7 +516,10 @@ static int hvf_vcpu_run(struct accel_vcpu *v)
 		vc->exit.ipa = hx->exception.physical_address;
 		break;
 	case HV_EXIT_REASON_VTIMER_ACTIVATED:
-		/* The framework has masked the vtimer; the VMM unmasks it. */
+		/* The framework has masked the vtimer; the VMM unmasks it. With
+		 * the in-kernel GIC Apple documents no such exit, but nothing
+		 * says it cannot come (QEMU then treats it as without one): the
+		 * VMM unmasks once the guest's timer condition is gone. */
 		vc->exit.reason = ACCEL_EXIT_VTIMER_ACTIVATED;
 		break;
 	default:
@@ -594,8 +651,17 @@ static int hvf_set_pending_interrupt(struct accel_vcpu *v, enum accel_irq_type t
 	OWNER(v, "hv_vcpu_set_pending_interrupt");
 	if (t != ACCEL_IRQ && t != ACCEL_FIQ)
 		return -EINVAL;
-	HVCPU(v)->line[t] = pending;
-	/* Applied for real before the next hv_vcpu_run. */
+	struct hvf_vcpu *vc = HVCPU(v);
+	if (vc->vm->gic && pending) {
+		/* The framework's GIC owns the lines: nothing to raise by hand. */
+		if (!vc->line_warned) {
+			vc->line_warned = true;
+			fprintf(stderr, "avmm: hvf: an IRQ/FIQ line raised by the VMM is ignored: the in-kernel GIC drives them\n");
+		}
+		return -ENOTSUP;
+	}
+	vc->line[t] = pending;
+	/* Applied for real before the next hv_vcpu_run (without the in-kernel GIC). */
 	return 0;
 }
 
@@ -659,10 +725,10 @@ static int gic_region_check(const char *what, uint64_t base, uint64_t align, con
 	return 0;
 }
 
-static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
+/* The body of gic_create, for hosts that have hv_gic. */
+API_AVAILABLE(macos(15.0))
+static int gic_create15(struct accel_vm *v, struct accel_gic_config *cfg)
 {
-	if (!HVF_HAVE_MACOS15)
-		return -ENOTSUP; /* before macOS 15: no hv_gic */
 	size_t dsize = 0, dalign = 0, rsize = 0, ralign = 0, rone = 0, malign = 0;
 	int r = hv_check(hv_gic_get_distributor_size(&dsize), "hv_gic_get_distributor_size");
 	if (!r)
@@ -716,24 +782,65 @@ static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
 	os_release(gc);
 	if (!r) {
 		HVM(v)->gic = true;
+		HVM(v)->redist_base = cfg->redist_base;
+		HVM(v)->redist_size = rsize;
 		cfg->redist_used = rsize;
 	}
 	return r;
 }
 
-/* Any thread: the framework's GIC calls are not per-vCPU. */
+static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
+{
+	if (HVF_MACOS15)
+		return gic_create15(v, cfg);
+	else
+		return -ENOTSUP; /* before macOS 15: no hv_gic */
+}
+
+/* Where the framework put this vCPU's redistributor (it goes by MPIDR):
+ * one whole redistributor inside the region the device tree describes, or
+ * the guest would not find it. */
+static int gic_redist_check(struct hvf_vcpu *vc)
+{
+	hv_ipa_t base = 0;
+	int r;
+	if (HVF_MACOS15)
+		r = hv_check(hv_gic_get_redistributor_base(vc->id, &base), "hv_gic_get_redistributor_base");
+	else
+		return -ENOTSUP; /* no GIC can exist before macOS 15 */
+	if (r)
+		return r;
+	const struct hvf_vm *vm = vc->vm;
+	if (base < vm->redist_base || base - vm->redist_base > vm->redist_size ||
+	    vm->redist_size - (base - vm->redist_base) < 0x20000) {
+		fprintf(stderr, "avmm: hvf: hv_gic put a vCPU's redistributor at 0x%" PRIx64 ", outside the region "
+				"0x%" PRIx64 "+0x%" PRIx64 " the machine describes\n",
+			(uint64_t)base, vm->redist_base, vm->redist_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Any thread: the framework's GIC calls are not per-vCPU. A GIC exists
+ * only on macOS 15 and later, so the checks below never fail once it does. */
 static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 {
 	if (!HVM(v)->gic)
 		return -ENODEV;
-	return hv_check(hv_gic_set_spi(intid, level), "hv_gic_set_spi");
+	if (HVF_MACOS15)
+		return hv_check(hv_gic_set_spi(intid, level), "hv_gic_set_spi");
+	else
+		return -ENODEV;
 }
 
 static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
 {
 	if (!HVM(v)->gic)
 		return -ENODEV;
-	return hv_check(hv_gic_send_msi(addr, data), "hv_gic_send_msi");
+	if (HVF_MACOS15)
+		return hv_check(hv_gic_send_msi(addr, data), "hv_gic_send_msi");
+	else
+		return -ENODEV;
 }
 #else
 static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
@@ -741,6 +848,11 @@ static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
 	(void)v;
 	(void)cfg;
 	return -ENOTSUP; /* built with an SDK older than macOS 15 */
+}
+static int gic_redist_check(struct hvf_vcpu *vc)
+{
+	(void)vc;
+	return -ENOTSUP; /* unreachable: no GIC without the macOS 15 SDK */
 }
 static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 {

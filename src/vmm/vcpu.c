@@ -373,20 +373,22 @@ static bool run_powered(struct vcpu *v)
 			continue;
 		}
 		if (ex->reason == ACCEL_EXIT_VTIMER_ACTIVATED) {
-			if (!vm->gic) {
-				/* The in-kernel GIC takes the vtimer itself: HVF
-				 * documents no such exit then (facts/hvapi.md §2.3). */
-				fatal_exit(v, "vtimer exit although the accelerator's GIC owns the timer");
-				return false;
-			}
+			/* The framework has masked the vtimer. With the in-kernel
+			 * GIC the timer's PPI is the framework's (HVF documents no
+			 * such exit then, but nothing says it cannot come): only
+			 * unmask below once the timer condition is gone, as QEMU
+			 * does, instead of stopping the VM. */
 			v->vtimer_irq = true;
-			gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, true);
+			if (vm->gic)
+				gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, true);
 			continue;
 		}
-		if (v->vtimer_irq && !vtimer_asserted(v) && vm->gic) {
+		if (v->vtimer_irq && !vtimer_asserted(v)) {
 			v->vtimer_irq = false;
-			gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, false);
-			accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
+			if (vm->gic) {
+				gicv3_set_ppi(vm->gic, v->idx, PPI_VTIMER, false);
+				accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
+			}
 			v->av->ops->set_vtimer_mask(v->av, false);
 		}
 		if (ex->reason == ACCEL_EXIT_CANCELED) {

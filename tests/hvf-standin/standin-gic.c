@@ -88,6 +88,10 @@ struct standin_gic {
 	struct gicv3 *gic;
 	struct gicv2m msi;
 	bool has_msi;
+	/* HV_STANDIN_GIC_VTIMER_EXITS set: a vtimer activation is also
+	 * returned to the caller, which Apple does not document with hv_gic
+	 * but does not rule out either (the VMM must survive it). */
+	bool vtimer_exits;
 	hv_ipa_t dist, redist, msi_base;
 	/* Under g_irq_lock: the GIC's output per CPU interface, and the vCPU
 	 * bound to each. */
@@ -211,6 +215,7 @@ hv_return_t hv_gic_create(hv_gic_config_t c)
 	}
 	if (r == HV_SUCCESS) {
 		sg->has_msi = msi;
+		sg->vtimer_exits = getenv("HV_STANDIN_GIC_VTIMER_EXITS") != NULL;
 		sg->dist = c->dist;
 		sg->redist = c->redist;
 		sg->msi_base = c->msi;
@@ -321,8 +326,8 @@ static unsigned dist_width(uint32_t off)
 hv_return_t hv_gic_get_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t *value)
 {
 	struct standin_gic *sg = gic_get();
-	unsigned w = dist_width(reg);
-	if (!value || reg >= SGIC_DIST_SIZE || (reg & (w - 1)))
+	unsigned w = dist_width(reg); /* reg is 16 bits (Apple's width): inside the 64 KiB frame */
+	if (!value || (reg & (w - 1)))
 		return HV_BAD_ARGUMENT;
 	if (!sg)
 		return HV_NO_DEVICE;
@@ -333,8 +338,8 @@ hv_return_t hv_gic_get_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t *v
 hv_return_t hv_gic_set_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t value)
 {
 	struct standin_gic *sg = gic_get();
-	unsigned w = dist_width(reg);
-	if (reg >= SGIC_DIST_SIZE || (reg & (w - 1)) || (w == 4 && value >> 32))
+	unsigned w = dist_width(reg); /* reg is 16 bits (Apple's width): inside the 64 KiB frame */
+	if ((reg & (w - 1)) || (w == 4 && value >> 32))
 		return HV_BAD_ARGUMENT;
 	if (!sg)
 		return HV_NO_DEVICE;
@@ -801,8 +806,11 @@ hv_return_t gic_run(struct standin_vcpu *v)
 		a64_cpu_run(v->cpu, &v->scratch);
 		const struct accel_exit *x = &v->scratch;
 		vtimer_sync(sg, v, x->reason == ACCEL_EXIT_VTIMER_ACTIVATED);
-		if (x->reason == ACCEL_EXIT_VTIMER_ACTIVATED)
+		if (x->reason == ACCEL_EXIT_VTIMER_ACTIVATED) {
+			if (sg->vtimer_exits)
+				return HV_SUCCESS; /* PPI 27 raised above; the vtimer stays masked */
 			continue;
+		}
 		if (x->reason == ACCEL_EXIT_CANCELED) {
 			if (atomic_exchange(&v->cancel, false))
 				return HV_SUCCESS;

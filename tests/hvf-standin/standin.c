@@ -487,8 +487,15 @@ hv_return_t hv_vcpu_get_pending_interrupt(hv_vcpu_t id, hv_interrupt_type_t type
 	return HV_SUCCESS;
 }
 
+static atomic_uint_fast64_t g_pending_calls;
+uint64_t hv_standin_pending_interrupt_calls(void)
+{
+	return atomic_load(&g_pending_calls);
+}
+
 hv_return_t hv_vcpu_set_pending_interrupt(hv_vcpu_t id, hv_interrupt_type_t type, bool pending)
 {
+	atomic_fetch_add(&g_pending_calls, 1);
 	struct standin_vcpu *v = standin_own(id);
 	if (!v || type > HV_INTERRUPT_TYPE_FIQ)
 		return HV_BAD_ARGUMENT;

@@ -198,6 +198,29 @@ static void test_gic_and_el2(void)
 	CHECK(ops->gic_send_msi(vm, 0x08020040, 81) == 0);
 	CHECK(hv_gic_get_distributor_reg(0x0208, &pend) == HV_SUCCESS && (pend & 1u << 17));
 	CHECK(ops->gic_send_msi(vm, 0x08020000, 81) == -EINVAL);
+
+	/* With hv_gic the framework drives IRQ/FIQ: running a vCPU makes no
+	 * hv_vcpu_set_pending_interrupt calls (the old backend made two per
+	 * run), a line raised by hand is refused, and the first run reads the
+	 * vCPU's redistributor from the framework (inside the window). */
+	memset(ram, 0, RAM_SIZE);
+	put(0, I_HVC(1));
+	CHECK(accel_map(vm, ram, RAM_IPA, RAM_SIZE, ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC) == 0);
+	struct accel_vcpu *v = NULL;
+	const struct accel_exit *ex = NULL;
+	CHECK(accel_vcpu_create(vm, &v, &ex) == 0);
+	if (v) {
+		CHECK(accel_set_sysreg(v, ACCEL_SYSREG(3, 0, 0, 0, 5), 1ull << 31) == 0); /* MPIDR: Aff0 0 */
+		CHECK(accel_set_reg(v, ACCEL_REG_PC, RAM_IPA) == 0);
+		uint64_t calls = hv_standin_pending_interrupt_calls();
+		CHECK(ops->set_pending_interrupt(v, ACCEL_IRQ, true) == -ENOTSUP);
+		CHECK(ops->set_pending_interrupt(v, ACCEL_IRQ, false) == 0);
+		CHECK(accel_vcpu_run(v) == 0);
+		CHECK(ex->reason == ACCEL_EXIT_EXCEPTION && (ex->esr >> 26) == 0x16); /* the hvc */
+		CHECK(hv_standin_pending_interrupt_calls() == calls);
+		accel_vcpu_destroy(v);
+	}
+	CHECK(accel_unmap(vm, RAM_IPA, RAM_SIZE) == 0);
 	accel_vm_destroy(vm);
 }
 

@@ -21,6 +21,30 @@ extern "C" {
 /* Marks this header, so code and tests can tell it from Apple's. */
 #define HV_STANDIN 1
 
+/* Availability annotations as Apple's headers carry them (API_AVAILABLE from
+ * <os/availability.h>: the macOS release that introduced each call). With
+ * clang they are clang's availability attribute, so a build that targets
+ * macOS (clang -target arm64-apple-macosNN, as the hvf-availability test
+ * does with this header) reports every call newer than the deployment
+ * target outside a __builtin_available check (-Wunguarded-availability).
+ * Off macOS clang accepts and ignores them; other compilers (GCC) get
+ * nothing, as they do not know the attribute. */
+#ifndef API_AVAILABLE
+#if defined(__clang__)
+#define HV_STANDIN_AVAILABLE_macos(v) macos, introduced = v
+#define API_AVAILABLE(p) __attribute__((availability(HV_STANDIN_AVAILABLE_##p)))
+#else
+#define API_AVAILABLE(p)
+#endif
+#endif
+#ifndef API_UNAVAILABLE
+#define API_UNAVAILABLE(...) /* ios, tvos: not hosts the stand-in models */
+#endif
+#define HV_API11 API_AVAILABLE(macos(11.0)) API_UNAVAILABLE(ios, tvos)
+#define HV_API13 API_AVAILABLE(macos(13.0)) API_UNAVAILABLE(ios, tvos)
+#define HV_API15 API_AVAILABLE(macos(15.0)) API_UNAVAILABLE(ios, tvos)
+#define HV_API15_2 API_AVAILABLE(macos(15.2)) API_UNAVAILABLE(ios, tvos)
+
 /* ---- hv_return_t (§1.1): err_local | err_sub(0xba5) | n ---------------- */
 typedef int32_t hv_return_t; /* mach_error_t */
 #define HV_SUCCESS 0
@@ -121,8 +145,8 @@ enum {
 	HV_SYS_REG_MPIDR_EL1 = 0xc005,
 	HV_SYS_REG_ID_AA64PFR0_EL1 = 0xc020,
 	HV_SYS_REG_ID_AA64PFR1_EL1 = 0xc021,
-	HV_SYS_REG_ID_AA64ZFR0_EL1 = 0xc024,  /* 15.2; not in the stand-in's API */
-	HV_SYS_REG_ID_AA64SMFR0_EL1 = 0xc025, /* 15.2; not in the stand-in's API */
+	HV_SYS_REG_ID_AA64ZFR0_EL1 HV_API15_2 = 0xc024,  /* not in the stand-in's API */
+	HV_SYS_REG_ID_AA64SMFR0_EL1 HV_API15_2 = 0xc025, /* not in the stand-in's API */
 	HV_SYS_REG_ID_AA64DFR0_EL1 = 0xc028,
 	HV_SYS_REG_ID_AA64DFR1_EL1 = 0xc029,
 	HV_SYS_REG_ID_AA64ISAR0_EL1 = 0xc030,
@@ -168,57 +192,92 @@ enum {
 };
 
 /* ---- VM (§1.5) ---------------------------------------------------------- */
+HV_API11
 hv_return_t hv_vm_get_max_vcpu_count(uint32_t *max_vcpu_count);
+HV_API13
 hv_vm_config_t hv_vm_config_create(void);
+HV_API13
 hv_return_t hv_vm_config_get_max_ipa_size(uint32_t *ipa_bit_length);
+HV_API13
 hv_return_t hv_vm_config_get_default_ipa_size(uint32_t *ipa_bit_length);
+HV_API13
 hv_return_t hv_vm_config_set_ipa_size(hv_vm_config_t config, uint32_t ipa_bit_length);
+HV_API13
 hv_return_t hv_vm_config_get_ipa_size(hv_vm_config_t config, uint32_t *ipa_bit_length);
+HV_API15
 hv_return_t hv_vm_config_get_el2_supported(bool *el2_supported);
+HV_API15
 hv_return_t hv_vm_config_get_el2_enabled(hv_vm_config_t config, bool *el2_enabled);
+HV_API15
 hv_return_t hv_vm_config_set_el2_enabled(hv_vm_config_t config, bool el2_enabled);
+HV_API11
 hv_return_t hv_vm_create(hv_vm_config_t config);
+HV_API11
 hv_return_t hv_vm_destroy(void);
+HV_API11
 hv_return_t hv_vm_map(void *addr, hv_ipa_t ipa, size_t size, hv_memory_flags_t flags);
+HV_API11
 hv_return_t hv_vm_unmap(hv_ipa_t ipa, size_t size);
+HV_API11
 hv_return_t hv_vm_protect(hv_ipa_t ipa, size_t size, hv_memory_flags_t flags);
 
 /* ---- vCPU (§1.6) --------------------------------------------------------- */
+HV_API11
 hv_vcpu_config_t hv_vcpu_config_create(void);
+HV_API11
 hv_return_t hv_vcpu_config_get_feature_reg(hv_vcpu_config_t config, hv_feature_reg_t feature_reg,
 					   uint64_t *value);
+HV_API11
 hv_return_t hv_vcpu_create(hv_vcpu_t *vcpu, hv_vcpu_exit_t **exit, hv_vcpu_config_t config);
+HV_API11
 hv_return_t hv_vcpu_destroy(hv_vcpu_t vcpu);
+HV_API11
 hv_return_t hv_vcpu_get_reg(hv_vcpu_t vcpu, hv_reg_t reg, uint64_t *value);
+HV_API11
 hv_return_t hv_vcpu_set_reg(hv_vcpu_t vcpu, hv_reg_t reg, uint64_t value);
+HV_API11
 hv_return_t hv_vcpu_get_simd_fp_reg(hv_vcpu_t vcpu, hv_simd_fp_reg_t reg, hv_simd_fp_uchar16_t *value);
+HV_API11
 hv_return_t hv_vcpu_set_simd_fp_reg(hv_vcpu_t vcpu, hv_simd_fp_reg_t reg, hv_simd_fp_uchar16_t value);
+HV_API11
 hv_return_t hv_vcpu_get_sys_reg(hv_vcpu_t vcpu, hv_sys_reg_t reg, uint64_t *value);
+HV_API11
 hv_return_t hv_vcpu_set_sys_reg(hv_vcpu_t vcpu, hv_sys_reg_t reg, uint64_t value);
+HV_API11
 hv_return_t hv_vcpu_get_pending_interrupt(hv_vcpu_t vcpu, hv_interrupt_type_t type, bool *pending);
+HV_API11
 hv_return_t hv_vcpu_set_pending_interrupt(hv_vcpu_t vcpu, hv_interrupt_type_t type, bool pending);
+HV_API11
 hv_return_t hv_vcpu_get_trap_debug_exceptions(hv_vcpu_t vcpu, bool *value);
+HV_API11
 hv_return_t hv_vcpu_set_trap_debug_exceptions(hv_vcpu_t vcpu, bool value);
+HV_API11
 hv_return_t hv_vcpu_run(hv_vcpu_t vcpu);
+HV_API11
 hv_return_t hv_vcpus_exit(hv_vcpu_t *vcpus, uint32_t vcpu_count);
+HV_API11
 hv_return_t hv_vcpu_get_vtimer_mask(hv_vcpu_t vcpu, bool *vtimer_is_masked);
+HV_API11
 hv_return_t hv_vcpu_set_vtimer_mask(hv_vcpu_t vcpu, bool vtimer_is_masked);
+HV_API11
 hv_return_t hv_vcpu_get_vtimer_offset(hv_vcpu_t vcpu, uint64_t *vtimer_offset);
+HV_API11
 hv_return_t hv_vcpu_set_vtimer_offset(hv_vcpu_t vcpu, uint64_t vtimer_offset);
 
 /* ---- In-kernel GICv3: hv_gic_* (macOS 15.0, facts/hvapi.md §1.7) ----------
  * Names and values from the notes (which took them from the SDK's hv_gic.h
- * and Apple's documentation). Unconfirmed here: the underlying integer
- * widths of the register enums (uint32_t for the MMIO offsets, uint16_t for
- * the sysreg encodings and hv_gic_intid_t are this header's choice, taken
- * from public bindings), and every register family member other than the
- * first (IPRIORITYRn = IPRIORITYR0 + 4n and so on: Apple documents that any
- * GICv3 register offset may be passed, not only the named ones). */
+ * and Apple's documentation). The enum widths were checked against the
+ * macOS 15 SDK (scripts/check-macos.sh): uint16_t for the distributor and
+ * MSI offsets, the sysreg encodings and hv_gic_intid_t, uint32_t for the
+ * redistributor offsets (its SGI frame is at +64 KiB). Only the first
+ * member of each register family is named here (IPRIORITYRn = IPRIORITYR0
+ * + 4n and so on: Apple documents that any GICv3 register offset may be
+ * passed, not only the named ones). */
 typedef struct hv_gic_config_s *hv_gic_config_t;
 typedef struct hv_gic_state_s *hv_gic_state_t;
 
 /* The fixed PPIs a guest's DT / ACPI tables must name (INTIDs). */
-typedef uint16_t hv_gic_intid_t;
+typedef uint16_t hv_gic_intid_t HV_API15;
 enum {
 	HV_GIC_INT_PERFORMANCE_MONITOR = 23,
 	HV_GIC_INT_MAINTENANCE = 25,       /* EL2 guests */
@@ -227,8 +286,9 @@ enum {
 	HV_GIC_INT_EL1_PHYSICAL_TIMER = 30,
 };
 
-/* Distributor registers: the GICD offsets of the GICv3 specification. */
-typedef uint32_t hv_gic_distributor_reg_t;
+/* Distributor registers: the GICD offsets of the GICv3 specification
+ * (16 bits wide, as in Apple's header). */
+typedef uint16_t hv_gic_distributor_reg_t HV_API15;
 enum {
 	HV_GIC_DISTRIBUTOR_REG_GICD_CTLR = 0x0000,
 	HV_GIC_DISTRIBUTOR_REG_GICD_TYPER = 0x0004,
@@ -263,7 +323,7 @@ enum {
 };
 
 /* CPU interface registers: sysreg encodings (op0<<14 | op1<<11 | ...). */
-typedef uint16_t hv_gic_icc_reg_t;
+typedef uint16_t hv_gic_icc_reg_t HV_API15;
 enum {
 	HV_GIC_ICC_REG_PMR_EL1 = 0xc230,
 	HV_GIC_ICC_REG_BPR0_EL1 = 0xc643,
@@ -280,7 +340,7 @@ enum {
 
 /* Hypervisor control (ICH_*) and virtual CPU interface (ICV_*) registers:
  * EL2-enabled VMs only. */
-typedef uint16_t hv_gic_ich_reg_t;
+typedef uint16_t hv_gic_ich_reg_t HV_API15;
 enum {
 	HV_GIC_ICH_REG_AP0R0_EL2 = 0xe640,
 	HV_GIC_ICH_REG_AP1R0_EL2 = 0xe648,
@@ -292,7 +352,7 @@ enum {
 	HV_GIC_ICH_REG_VMCR_EL2 = 0xe65f,
 	HV_GIC_ICH_REG_LR0_EL2 = 0xe660, /* ..LR15_EL2 = 0xe66f */
 };
-typedef uint16_t hv_gic_icv_reg_t;
+typedef uint16_t hv_gic_icv_reg_t HV_API15;
 enum {
 	HV_GIC_ICV_REG_PMR_EL1 = 0xc230,
 	HV_GIC_ICV_REG_BPR0_EL1 = 0xc643,
@@ -306,57 +366,94 @@ enum {
 	HV_GIC_ICV_REG_IGRPEN1_EL1 = 0xc667,
 };
 
-/* The MSI frame (GICv2m-style: an MSI is a write of an SPI INTID). */
-typedef uint32_t hv_gic_msi_reg_t;
+/* The MSI frame (GICv2m-style: an MSI is a write of an SPI INTID); 16 bits
+ * wide as in Apple's header, which (like the redistributor type) gives it
+ * no availability of its own. */
+typedef uint16_t hv_gic_msi_reg_t;
 enum {
 	HV_GIC_REG_GICM_TYPER = 0x0008,
 	HV_GIC_REG_GICM_SET_SPI_NSR = 0x0040,
 };
 
 /* After hv_vm_create; hv_gic_create before any hv_vcpu_create. */
+HV_API15
 hv_gic_config_t hv_gic_config_create(void);
+HV_API15
 hv_return_t hv_gic_config_set_distributor_base(hv_gic_config_t config, hv_ipa_t distributor_base_address);
+HV_API15
 hv_return_t hv_gic_config_set_redistributor_base(hv_gic_config_t config, hv_ipa_t redistributor_base_address);
+HV_API15
 hv_return_t hv_gic_config_set_msi_region_base(hv_gic_config_t config, hv_ipa_t msi_region_base_address);
+HV_API15
 hv_return_t hv_gic_config_set_msi_interrupt_range(hv_gic_config_t config, uint32_t msi_intid_base,
 						  uint32_t msi_intid_count);
+HV_API15
 hv_return_t hv_gic_create(hv_gic_config_t gic_config);
+HV_API15
 hv_return_t hv_gic_reset(void);
 
+HV_API15
 hv_return_t hv_gic_set_spi(uint32_t intid, bool level);
+HV_API15
 hv_return_t hv_gic_send_msi(hv_ipa_t address, uint32_t intid);
 
+HV_API15
 hv_return_t hv_gic_get_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t *value);
+HV_API15
 hv_return_t hv_gic_set_distributor_reg(hv_gic_distributor_reg_t reg, uint64_t value);
+HV_API15
 hv_return_t hv_gic_get_redistributor_base(hv_vcpu_t vcpu, hv_ipa_t *redistributor_base_address);
 /* Owning thread only: */
+HV_API15
 hv_return_t hv_gic_get_redistributor_reg(hv_vcpu_t vcpu, hv_gic_redistributor_reg_t reg, uint64_t *value);
+HV_API15
 hv_return_t hv_gic_set_redistributor_reg(hv_vcpu_t vcpu, hv_gic_redistributor_reg_t reg, uint64_t value);
+HV_API15
 hv_return_t hv_gic_get_icc_reg(hv_vcpu_t vcpu, hv_gic_icc_reg_t reg, uint64_t *value);
+HV_API15
 hv_return_t hv_gic_set_icc_reg(hv_vcpu_t vcpu, hv_gic_icc_reg_t reg, uint64_t value);
+HV_API15
 hv_return_t hv_gic_get_ich_reg(hv_vcpu_t vcpu, hv_gic_ich_reg_t reg, uint64_t *value);
+HV_API15
 hv_return_t hv_gic_set_ich_reg(hv_vcpu_t vcpu, hv_gic_ich_reg_t reg, uint64_t value);
+HV_API15
 hv_return_t hv_gic_get_icv_reg(hv_vcpu_t vcpu, hv_gic_icv_reg_t reg, uint64_t *value);
+HV_API15
 hv_return_t hv_gic_set_icv_reg(hv_vcpu_t vcpu, hv_gic_icv_reg_t reg, uint64_t value);
+HV_API15
 hv_return_t hv_gic_get_msi_reg(hv_gic_msi_reg_t reg, uint64_t *value);
+HV_API15
 hv_return_t hv_gic_set_msi_reg(hv_gic_msi_reg_t reg, uint64_t value);
 
 /* Whole-GIC state (distributor, redistributors, MSI; not the ICC/ICH
  * registers): VM stopped. Opaque format. */
+HV_API15
 hv_gic_state_t hv_gic_state_create(void);
+HV_API15
 hv_return_t hv_gic_state_get_size(hv_gic_state_t state, size_t *size);
+HV_API15
 hv_return_t hv_gic_state_get_data(hv_gic_state_t state, void *state_data);
+HV_API15
 hv_return_t hv_gic_set_state(const void *gic_state_data, size_t gic_state_size);
 
 /* Geometry. */
+HV_API15
 hv_return_t hv_gic_get_distributor_size(size_t *distributor_size);
+HV_API15
 hv_return_t hv_gic_get_distributor_base_alignment(size_t *distributor_base_alignment);
+HV_API15
 hv_return_t hv_gic_get_redistributor_region_size(size_t *redistributor_region_size);
+HV_API15
 hv_return_t hv_gic_get_redistributor_size(size_t *redistributor_size);
+HV_API15
 hv_return_t hv_gic_get_redistributor_base_alignment(size_t *redistributor_base_alignment);
+HV_API15
 hv_return_t hv_gic_get_msi_region_size(size_t *msi_region_size);
+HV_API15
 hv_return_t hv_gic_get_msi_region_base_alignment(size_t *msi_region_base_alignment);
+HV_API15
 hv_return_t hv_gic_get_spi_interrupt_range(uint32_t *spi_intid_base, uint32_t *spi_intid_count);
+HV_API15
 hv_return_t hv_gic_get_intid(hv_gic_intid_t interrupt, uint32_t *intid);
 
 /* ---- Stand-in only (not Apple API) ---------------------------------------
@@ -365,6 +462,10 @@ hv_return_t hv_gic_get_intid(hv_gic_intid_t interrupt, uint32_t *intid);
  * VM) and its frequency (mach_timebase_info() on a Mac). */
 uint64_t hv_standin_host_counter(void);
 uint64_t hv_standin_host_cntfrq(void);
+/* How often hv_vcpu_set_pending_interrupt was called (tests: none with
+ * hv_gic). Environment HV_STANDIN_GIC_VTIMER_EXITS at hv_gic_create: the
+ * GIC also returns each vtimer activation as a VTIMER_ACTIVATED exit. */
+uint64_t hv_standin_pending_interrupt_calls(void);
 
 #ifdef __cplusplus
 }
