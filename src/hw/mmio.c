@@ -9,8 +9,8 @@
  * A writer publishes the new table, then waits until every slot whose seq
  * was odd has moved on (the quiescent-state wait): after that no thread
  * can still hold a pointer into the old table, which is freed. The pairing
- * (reader: store seq odd, full fence, load table; writer: store table, full
- * fence, load seq) guarantees that a reader the writer did not see inside
+ * (reader: exchange seq to odd, load table; writer: store table, load seq;
+ * all seq_cst) guarantees that a reader the writer did not see inside
  * loads the new table. Unregister then also waits for slots calling into
  * the removed device (call_seq odd, same opaque), except the writer's own.
  *
@@ -190,7 +190,7 @@ static int rebuild(const struct mmio_table *old, int drop, const struct mmio_reg
 static void publish(struct mmio_bus *bus, struct mmio_table *t)
 {
 	struct mmio_table *old = atomic_load_explicit(&bus->table, memory_order_relaxed);
-	atomic_store_explicit(&bus->table, t, memory_order_release);
+	atomic_store_explicit(&bus->table, t, memory_order_seq_cst);
 	wait_lookups();
 	free(old);
 	atomic_fetch_add(&bus->updates, 1);
@@ -273,6 +273,20 @@ static const struct mmio_region *find(const struct mmio_table *t, uint64_t addr)
 	return NULL;
 }
 
+/* Enter the lookup section: seq odd by a seq_cst exchange (cheaper than a
+ * store and a fence on x86), then the table loaded seq_cst (load_table).
+ * With the writer's seq_cst store of the table and load of seq, one of the
+ * two sees the other: the reader the new table, or the writer the reader. */
+static inline void enter(struct reader *me, uint64_t s)
+{
+	atomic_exchange_explicit(&me->seq, s + 1, memory_order_seq_cst);
+}
+
+static inline const struct mmio_table *load_table(struct mmio_bus *bus)
+{
+	return atomic_load_explicit(&bus->table, memory_order_seq_cst);
+}
+
 /* What an access needs of its region, copied inside the lookup section. */
 struct hit {
 	const struct mmio_ops *ops;
@@ -315,9 +329,8 @@ static void begin(struct mmio_bus *bus, uint64_t addr, unsigned size, struct hit
 		return;
 	}
 	uint64_t s = atomic_load_explicit(&me->seq, memory_order_relaxed);
-	atomic_store_explicit(&me->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
-	const struct mmio_region *r = find(atomic_load_explicit(&bus->table, memory_order_acquire), addr);
+	enter(me, s);
+	const struct mmio_region *r = find(load_table(bus), addr);
 	if (r) {
 		classify(r, addr, size, h);
 		if (h->ok) {
@@ -402,12 +415,11 @@ bool mmio_bus_lookup(struct mmio_bus *bus, uint64_t addr, uint64_t *base, uint64
 	uint64_t s = 0;
 	if (me) {
 		s = atomic_load_explicit(&me->seq, memory_order_relaxed);
-		atomic_store_explicit(&me->seq, s + 1, memory_order_relaxed);
-		atomic_thread_fence(memory_order_seq_cst);
+		enter(me, s);
 	} else {
 		pthread_mutex_lock(&bus->update);
 	}
-	const struct mmio_region *r = find(atomic_load_explicit(&bus->table, memory_order_acquire), addr);
+	const struct mmio_region *r = find(load_table(bus), addr);
 	if (r) {
 		hit = true;
 		if (base)
