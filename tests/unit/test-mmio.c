@@ -13,6 +13,7 @@
  * dispatched access; printed, not judged). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,8 @@ struct stress {
 	_Atomic bool stop;
 	_Atomic unsigned bad, misses_stable, temp_bad;
 	_Atomic uint64_t accesses;
+	_Atomic uint64_t progress; /* accesses so far, all readers */
+	_Atomic unsigned started;
 };
 
 static void *reader(void *p)
@@ -343,6 +346,7 @@ static void *reader(void *p)
 	struct stress *s = p;
 	uint64_t n = 0;
 	unsigned seed = (unsigned)(uintptr_t)&n;
+	atomic_fetch_add(&s->started, 1);
 	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		uint64_t v = 0;
 		seed = seed * 1103515245u + 12345u;
@@ -368,7 +372,8 @@ static void *reader(void *p)
 				atomic_fetch_add(&s->temp_bad, 1);
 			break;
 		}
-		n++;
+		if (!(++n & 255))
+			atomic_fetch_add_explicit(&s->progress, 256, memory_order_relaxed);
 	}
 	atomic_fetch_add(&s->accesses, n);
 	return NULL;
@@ -389,8 +394,12 @@ static void test_stress(void)
 	pthread_t t[T];
 	for (unsigned i = 0; i < T; i++)
 		pthread_create(&t[i], NULL, reader, s);
-	unsigned fails = 0;
-	for (unsigned i = 0; i < ROUNDS; i++) {
+	unsigned fails = 0, i;
+	while (atomic_load(&s->started) < T)
+		sched_yield();
+	/* at least ROUNDS changes, and until the readers made 200000 accesses
+	 * among them (on a loaded host they may get little time) */
+	for (i = 0; i < ROUNDS || atomic_load(&s->progress) < 200000; i++) {
 		/* a BAR moves back and forth */
 		fails += mmio_bus_move(&s->bus, i & 1 ? MOVE_2 : MOVE_1, i & 1 ? MOVE_1 : MOVE_2) != 0;
 		/* a device is hot-plugged, then unplugged and freed */
@@ -406,15 +415,15 @@ static void test_stress(void)
 		free(d);                       /* a later one is a use-after-free (ASan) */
 	}
 	atomic_store(&s->stop, true);
-	for (unsigned i = 0; i < T; i++)
-		pthread_join(t[i], NULL);
+	for (unsigned k = 0; k < T; k++)
+		pthread_join(t[k], NULL);
 	EQ(fails, 0);
 	EQ(s->misses_stable, 0);
 	EQ(s->bad, 0);
 	EQ(s->temp_bad, 0);
 	CHECK(s->accesses > 0, "readers ran");
 	printf("stress: %u readers, %llu accesses during %u moves and %u plug/unplug pairs\n", T,
-	       (unsigned long long)s->accesses, ROUNDS, ROUNDS);
+	       (unsigned long long)s->accesses, i, i);
 	mmio_bus_destroy(&s->bus);
 	free(s);
 }
