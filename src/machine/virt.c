@@ -29,7 +29,7 @@ static void *mem_ram(void *opaque, uint64_t ipa, uint64_t len)
 
 static void log_unassigned(struct vm *vm, const char *what, uint64_t ipa, unsigned size)
 {
-	if (vm->unassigned_logged++ < 10)
+	if (atomic_fetch_add_explicit(&vm->unassigned_logged, 1, memory_order_relaxed) < 10)
 		fprintf(stderr, "avmm: guest %s of %u bytes at 0x%" PRIx64 ": no device there (external abort)\n", what,
 			size, ipa);
 }

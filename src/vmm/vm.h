@@ -104,7 +104,7 @@ struct vm {
 	 * any runs (under lock; create_cond signals each creation). */
 	unsigned vcpus_created;
 	pthread_cond_t create_cond;
-	uint64_t unassigned_logged;
+	_Atomic uint64_t unassigned_logged; /* vCPUs log concurrently */
 	struct apple_svc svc;       /* per-boot keys and boot session UUID */
 	struct hvc_patch patch;     /* valid when opts.hvc_patch != 0 */
 };
