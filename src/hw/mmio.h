@@ -6,8 +6,9 @@
  *
  * No global lock (DESIGN.md §5.2). The region table is an immutable sorted
  * array published with an atomic release store. A guest access looks its
- * region up inside a read-side section that covers the lookup only (a few
- * loads and two stores of a per-thread counter, no lock, no shared write),
+ * region up inside a read-side section that covers the lookup only (an
+ * exchange and a store of a per-thread counter around the table load and a
+ * binary search: no lock, no write to shared memory),
  * copies what it needs and leaves the section before calling the device.
  * The call takes the region's mutex if it was registered with one
  * (mmio_bus_register_locked), none otherwise: mmio_bus_register is for
