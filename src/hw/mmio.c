@@ -87,7 +87,7 @@ static struct reader *reader_slot(void)
  * left its lookup section. Readers never block inside it: this is short. */
 static void wait_lookups(void)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	/* (the table's store and these loads are seq_cst: no fence needed) */
 	unsigned hi = atomic_load(&readers_hi);
 	for (unsigned i = 0; i < hi; i++) {
 		struct reader *r = &readers[i];

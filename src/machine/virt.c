@@ -271,8 +271,10 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	/* Guest memory as devices (DMA) and the MMIO exit path see it: RAM,
 	 * and the flash, which devices may read but not write. */
 	if (gmem_add(&vm->gmem, vm->ram_base, vm->ram_size, vm->ram, false) ||
-	    (vm->flash && gmem_add(&vm->gmem, VIRT_FLASH_BASE, vm->flash_size, vm->flash, true)))
+	    (vm->flash && gmem_add(&vm->gmem, VIRT_FLASH_BASE, vm->flash_size, vm->flash, true))) {
+		fprintf(stderr, "avmm: guest RAM and flash overlap or do not fit the memory map\n");
 		return -1;
+	}
 
 	/* Devices (the GIC comes with the accelerator, below), each in
 	 * vm->devices as soon as it exists (virt_destroy frees the list). Their
