@@ -16,7 +16,9 @@
  *
  * A thread that finds the registry full (more than MMIO_MAX_READERS live
  * threads touching buses) falls back to doing its lookup under the update
- * mutex and counts its calls in bus->slow_calls, which unregister drains. */
+ * mutex and counts its calls in bus->slow_calls, which unregister drains
+ * (so such a thread must not unregister from inside a callback; with 256
+ * slots and a thread per vCPU it does not arise). */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
