@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "accel/accel.h"
+#include "hw/device.h"
+#include "hw/guest-mem.h"
 #include "hw/mmio.h"
 #include "arch/apple-services.h"
 #include "vmm/hvc-patch.h"
@@ -82,6 +84,8 @@ struct vm {
 	uint64_t flash_size;
 	struct mmio_bus bus;
 	struct mmio_exit_mem mem;
+	struct guest_mem gmem;      /* RAM and flash, for devices (DMA) and mem.ram */
+	struct device_list devices; /* every device, in creation order (hw/device.h) */
 	struct gicv3 *gic;          /* the user-space GIC; NULL with kgic */
 	bool kgic;                  /* the accelerator's in-kernel GIC */
 	uint64_t kgic_redist_size;  /* its redistributor region */
@@ -100,7 +104,7 @@ struct vm {
 	 * any runs (under lock; create_cond signals each creation). */
 	unsigned vcpus_created;
 	pthread_cond_t create_cond;
-	uint64_t unassigned_logged;
+	_Atomic uint64_t unassigned_logged; /* vCPUs log concurrently */
 	struct apple_svc svc;       /* per-boot keys and boot session UUID */
 	struct hvc_patch patch;     /* valid when opts.hvc_patch != 0 */
 };

@@ -15,7 +15,10 @@
  * any encoding), an interrupt handler (IAR, EOIR, DIR), set_spi / set_ppi /
  * pulse_spi (any INTID), gicv3_get_output, save/restore round trips,
  * corrupted restores, resets, UART input, clock steps, an RTC alarm and
- * its deadline.
+ * its deadline, and region updates between accesses (any region moved to a
+ * gap, onto another, across 2^64; the UART, RTC or GICv2m frame unplugged
+ * and plugged back elsewhere), each answered as the model of the map says
+ * (0, -ENOENT, -EEXIST, -EINVAL) and followed by accesses at the new map.
  *
  * ASan/UBSan catch memory errors; on top of that every operation checks a
  * contract that holds for any input (abort() when broken):
@@ -77,7 +80,7 @@ struct fz {
 	struct gicv3_config gc;
 	uint32_t aff[GICV3_MAX_CPUS];
 	unsigned ncpu, spi_end, v2m_base, v2m_count;
-	struct { uint64_t base, size; unsigned widths; } reg[NREG];
+	struct { uint64_t base, size; unsigned widths; bool gone; } reg[NREG]; /* the bus as the model sees it */
 	/* devices */
 	struct mmio_bus bus;
 	struct gicv3 *gic;
@@ -260,7 +263,7 @@ static uint64_t pick_addr(struct fz *f, unsigned *w)
 static int region_of(struct fz *f, uint64_t a)
 {
 	for (int r = 0; r < NREG; r++)
-		if (a >= f->reg[r].base && a - f->reg[r].base < f->reg[r].size)
+		if (!f->reg[r].gone && a >= f->reg[r].base && a - f->reg[r].base < f->reg[r].size)
 			return r;
 	return -1;
 }
@@ -310,7 +313,7 @@ static void op_mmio(struct fz *f, bool write)
 			f->g1.spi[val / 32].pend |= 1u << (val % 32);
 		CHECK(gic_eq(&f->g1, &f->g2));
 	}
-	if (!refused && r == R_UART && !write && (a & ~3ull) == UART_BASE + PL011_FR) {
+	if (!refused && r == R_UART && !write && (a & ~3ull) == f->reg[R_UART].base + PL011_FR) {
 		uint32_t fr = (uint32_t)pl011_read(&f->uart, PL011_FR, 4);
 		CHECK(!((fr & PL011_FR_RXFE) && (fr & PL011_FR_RXFF)));
 		CHECK(!((fr & PL011_FR_TXFE) && (fr & PL011_FR_TXFF)));
@@ -656,12 +659,12 @@ static void op_clock(struct fz *f)
 		pl031_poll(&f->rtc);
 		return;
 	}
-	if (k & 32) { /* an alarm as Linux's rtc-pl031 sets one: MR = DR + n, clear, unmask */
-		uint64_t dr;
-		CHECK(mmio_bus_read(&f->bus, RTC_BASE + PL031_DR, 4, &dr));
-		CHECK(mmio_bus_write(&f->bus, RTC_BASE + PL031_MR, 4, (uint32_t)(dr + (v >> 24))));
-		CHECK(mmio_bus_write(&f->bus, RTC_BASE + PL031_ICR, 4, 1));
-		CHECK(mmio_bus_write(&f->bus, RTC_BASE + PL031_IMSC, 4, 1));
+	if ((k & 32) && !f->reg[R_RTC].gone) { /* an alarm as Linux's rtc-pl031 sets one: MR = DR + n, clear, unmask */
+		uint64_t dr, rb = f->reg[R_RTC].base;
+		CHECK(mmio_bus_read(&f->bus, rb + PL031_DR, 4, &dr));
+		CHECK(mmio_bus_write(&f->bus, rb + PL031_MR, 4, (uint32_t)(dr + (v >> 24))));
+		CHECK(mmio_bus_write(&f->bus, rb + PL031_ICR, 4, 1));
+		CHECK(mmio_bus_write(&f->bus, rb + PL031_IMSC, 4, 1));
 	}
 	if (!(k & 8))
 		return;
@@ -681,6 +684,80 @@ static void op_clock(struct fz *f)
 	pl031_poll(&f->rtc);
 	CHECK((pl031_read(&f->rtc, PL031_RIS, 4) & 1) == 1);
 	CHECK(f->line[RTC_SPI]);
+}
+
+/* --- region updates (a BAR moves, a device is unplugged and plugged
+ * again) between accesses: the bus must answer exactly as the model --- */
+
+/* As virt.c maps them (it accepts 8/16/32-bit accesses for both). */
+static const struct mmio_ops uart_ops = { pl011_read, pl011_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
+static const struct mmio_ops rtc_ops = { pl031_read, pl031_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
+
+static const uint64_t spots[] = {
+	UART_BASE, RTC_BASE, GICV2M_VIRT_BASE, GICV3_VIRT_DIST_BASE, GICV3_VIRT_REDIST_BASE,
+	0x09020000ull, 0x0a000000ull, 0x10000000ull, 0x4010000000ull, 0xfffffffffffff000ull, 0,
+};
+
+/* Does [b, b + size) overlap a present region other than `self`? */
+static bool overlaps(struct fz *f, int self, uint64_t b, uint64_t size)
+{
+	for (int r = 0; r < NREG; r++)
+		if (r != self && !f->reg[r].gone && b < f->reg[r].base + f->reg[r].size && f->reg[r].base < b + size)
+			return true;
+	return false;
+}
+
+static int plug(struct fz *f, int r, uint64_t b)
+{
+	if (r == R_V2M)
+		return gicv2m_map(&f->v2m, &f->bus, b);
+	if (r == R_UART)
+		return mmio_bus_register(&f->bus, b, PL011_MMIO_SIZE, &uart_ops, &f->uart, "pl011");
+	return mmio_bus_register(&f->bus, b, PL031_MMIO_SIZE, &rtc_ops, &f->rtc, "pl031");
+}
+
+static void op_remap(struct fz *f)
+{
+	uint8_t k = u8(f), sp = u8(f);
+	int r = k % NREG;
+	uint64_t nb = (k & 0x80) ? spots[sp % (sizeof(spots) / sizeof(spots[0]))] + (uint64_t)(sp >> 4) * 0x1000
+				 : (uint64_t)u32(f) << (k >> 3 & 15);
+	if ((k >> 5 & 3) == 3 && r >= R_V2M) { /* unplug, or plug back (UART, RTC, v2m) */
+		if (!f->reg[r].gone) {
+			CHECK(mmio_bus_unregister(&f->bus, f->reg[r].base) == 0);
+			f->reg[r].gone = true;
+		} else {
+			uint64_t size = f->reg[r].size;
+			int want = nb + size < nb ? -EINVAL : overlaps(f, r, nb, size) ? -EEXIST : 0;
+			CHECK(plug(f, r, nb) == want);
+			if (!want) {
+				f->reg[r].base = nb;
+				f->reg[r].gone = false;
+			}
+		}
+	} else { /* move whatever is based at r's (last) base */
+		uint64_t old = f->reg[r].base;
+		int q = -1;
+		for (int i = 0; i < NREG; i++)
+			if (!f->reg[i].gone && f->reg[i].base == old)
+				q = i;
+		int want = q < 0 ? -ENOENT
+			   : nb + f->reg[q].size < nb ? -EINVAL
+			   : overlaps(f, q, nb, f->reg[q].size) ? -EEXIST : 0;
+		CHECK(mmio_bus_move(&f->bus, old, nb) == want);
+		if (!want)
+			f->reg[q].base = nb;
+	}
+	/* the bus and the model agree on every region */
+	for (int i = 0; i < NREG; i++) {
+		uint64_t b = 0, sz = 0;
+		void *op = NULL;
+		bool hit = mmio_bus_lookup(&f->bus, f->reg[i].base, &b, &sz, &op);
+		if (f->reg[i].gone)
+			CHECK(hit == (region_of(f, f->reg[i].base) >= 0));
+		else
+			CHECK(hit && b == f->reg[i].base && sz == f->reg[i].size);
+	}
 }
 
 /* --- set-up --- */
@@ -766,9 +843,6 @@ static void setup(struct fz *f)
 	pl011_init(&f->uart, &uc);
 	struct pl031_config rc = { .irq = { spi_set, f, RTC_SPI }, .now_ns = clock_now, .clock_opaque = f };
 	CHECK(pl031_init(&f->rtc, &rc) == 0);
-	/* As virt.c maps them (it accepts 8/16/32-bit accesses for both). */
-	static const struct mmio_ops uart_ops = { pl011_read, pl011_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
-	static const struct mmio_ops rtc_ops = { pl031_read, pl031_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
 	CHECK(mmio_bus_register(&f->bus, UART_BASE, PL011_MMIO_SIZE, &uart_ops, &f->uart, "pl011") == 0);
 	CHECK(mmio_bus_register(&f->bus, RTC_BASE, PL031_MMIO_SIZE, &rtc_ops, &f->rtc, "pl031") == 0);
 
@@ -801,7 +875,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup(f);
 	invariants(f);
 	for (unsigned i = 0; i < MAX_OPS && f->n; i++) {
-		switch (u8(f) % 16) {
+		switch (u8(f) % 17) {
 		case 0:
 		case 1: op_mmio(f, false); break;
 		case 2:
@@ -824,6 +898,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 12: op_reset(f); break;
 		case 13: op_receive(f); break;
 		case 14: op_clock(f); break;
+		case 16: op_remap(f); break;
 		default: op_handle(f); break;
 		}
 		invariants(f);
