@@ -52,7 +52,7 @@ static void *churn(void *arg)
 			continue;
 		}
 		/* Different lengths, so that vCPUs leave while others loop. */
-		uint64_t n = 50 + (id * 131 + r * 71) % 400;
+		uint64_t n = 8 + (id * 131 + r * 71) % 40;
 		accel_set_reg(cpu, ACCEL_REG_X0, n);
 		accel_set_reg(cpu, (enum accel_reg)(ACCEL_REG_X0 + 1), (BASE + 0x1000 * r) >> 12);
 		accel_set_reg(cpu, ACCEL_REG_PC, BASE);
