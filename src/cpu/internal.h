@@ -209,6 +209,7 @@ struct a64_cpu {
 	uint32_t dhash_size, dpages;
 	struct dpage *arena;
 	uint32_t arena_touched; /* dpages of the arena the host may be backing */
+	uint32_t arena_max;     /* the most ever used (ASan builds poison up to it) */
 
 	struct a64_vm *vm;
 	struct accel_exit *exit; /* filled when leaving */

@@ -62,7 +62,12 @@ static uint32_t dcache_cap(const struct a64_cpu *c)
 	return pages > DCACHE_CPU_MAX_PAGES ? DCACHE_CPU_MAX_PAGES : (uint32_t)pages;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang */
+#define ARENA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(ARENA_ASAN)
 #include <sanitizer/asan_interface.h>
 #define ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
@@ -149,8 +154,11 @@ static struct dpage *dpage_get(struct a64_cpu *c, uint64_t pa, struct a64_region
 	dp->hnext = c->dhash[h];
 	c->dhash[h] = dp;
 	c->dpages++;
-	if (c->dpages > c->arena_touched)
+	if (c->dpages > c->arena_touched) {
 		c->arena_touched = c->dpages;
+		if (c->arena_touched > c->arena_max)
+			c->arena_max = c->arena_touched;
+	}
 	c->stats.dcache_bytes = (uint64_t)c->dpages * sizeof(*dp);
 	if (c->stats.dcache_bytes > c->stats.dcache_peak_bytes)
 		c->stats.dcache_peak_bytes = c->stats.dcache_bytes;
@@ -500,7 +508,6 @@ struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
 		free(c);
 		return NULL;
 	}
-	ARENA_POISON(c->arena, arena_size());
 	for (unsigned i = 0; i < ITLB_SIZE; i++)
 		c->itlb[i].tag = TLB_INVALID;
 	tlb_flush_all(c);
@@ -546,7 +553,7 @@ void a64_cpu_free(struct a64_cpu *c)
 	atomic_store(&c->slot->in_run, false);
 	atomic_fetch_sub(&c->vm->ncpus, 1);
 	atomic_store_explicit(&c->slot->used, false, memory_order_release);
-	ARENA_UNPOISON(c->arena, arena_size());
+	ARENA_UNPOISON(c->arena, (size_t)c->arena_max * sizeof(struct dpage));
 	munmap(c->arena, arena_size());
 	free(c->dhash);
 	free(c);
