@@ -121,7 +121,7 @@ struct a64_vm {
 	/* The vCPUs' shootdown slots: taken at creation, given back when the
 	 * vCPU is freed (at any time, others running). Slots at or above
 	 * slots_hwm have never been used. */
-#define A64_MAX_CPUS 64
+#define A64_MAX_CPUS 128 /* a vCPU more is refused: shootdowns could not reach it */
 	struct a64_cpu_slot slots[A64_MAX_CPUS];
 	_Atomic unsigned slots_hwm;
 	_Atomic unsigned ncpus;  /* vCPUs that exist: the code cache's budget is shared */
