@@ -125,7 +125,7 @@ struct a64_vm {
 	struct a64_cpu_slot slots[A64_MAX_CPUS];
 	_Atomic unsigned slots_hwm;
 	_Atomic unsigned ncpus;  /* vCPUs that exist: the code cache's budget is shared */
-	uint64_t ram_bytes;      /* mapped RAM: the code cache's budget scales with it */
+	_Atomic uint64_t ram_bytes; /* mapped RAM: the code cache's budget scales with it */
 	uint64_t cntfrq;
 	uint64_t boot_ns;
 	bool pauth; /* FEAT_PAuth implemented and advertised (exec-pauth.c) */

@@ -95,7 +95,7 @@ int a64_vm_map(struct a64_vm *vm, void *host, uint64_t ipa, uint64_t size, unsig
 		return -ENOMEM;
 	}
 	vm->regions[vm->nregions++] = r;
-	vm->ram_bytes += size;
+	atomic_fetch_add_explicit(&vm->ram_bytes, size, memory_order_relaxed);
 	atomic_fetch_add(&vm->layout_epoch, 1);
 	atomic_fetch_add(&vm->map_epoch, 1);
 	atomic_fetch_add(&vm->ic_epoch, 1);
@@ -110,7 +110,7 @@ int a64_vm_unmap(struct a64_vm *vm, uint64_t ipa, uint64_t size)
 	for (unsigned i = 0; i < vm->nregions; i++) {
 		struct a64_region *r = &vm->regions[i];
 		if (r->ipa == ipa && r->size == size) {
-			vm->ram_bytes -= size;
+			atomic_fetch_sub_explicit(&vm->ram_bytes, size, memory_order_relaxed);
 			region_free(r);
 			vm->regions[i] = vm->regions[--vm->nregions];
 			atomic_fetch_add(&vm->layout_epoch, 1);

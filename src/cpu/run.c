@@ -52,7 +52,7 @@ static void dpage_reset(struct dpage *dp)
 /* This vCPU's share of the budget, in decoded pages. */
 static uint32_t dcache_cap(const struct a64_cpu *c)
 {
-	uint64_t vm = c->vm->ram_bytes / 2;
+	uint64_t vm = atomic_load_explicit(&c->vm->ram_bytes, memory_order_relaxed) / 2;
 	vm = vm < DCACHE_VM_MIN ? DCACHE_VM_MIN : vm > DCACHE_VM_MAX ? DCACHE_VM_MAX : vm;
 	unsigned n = atomic_load_explicit(&c->vm->ncpus, memory_order_relaxed);
 	uint64_t share = vm / (n ? n : 1);
