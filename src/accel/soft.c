@@ -272,8 +272,11 @@ const struct accel_ops accel_soft_ops = {
 	.code_written = soft_code_written,
 };
 
-/* The VMM wrote instructions into guest RAM (hvc-patch): drop what any vCPU
- * decoded from those pages, as IC IVAU would (the host I-cache's role). */
+const struct a64_stats *soft_vcpu_stats(struct accel_vcpu *v)
+{
+	return a64_cpu_stats(SVCPU(v)->cpu);
+}
+
 /* Soft-CPU counters, for --stats. */
 void soft_print_stats(struct accel_vcpu *v, FILE *f);
 void soft_print_stats(struct accel_vcpu *v, FILE *f)
@@ -285,4 +288,7 @@ void soft_print_stats(struct accel_vcpu *v, FILE *f)
 	fprintf(f, "avmm: soft cpu: %llu tlb flushes, %llu itlb misses, %llu exceptions taken, %llu resyncs\n",
 		(unsigned long long)s->tlb_flushes, (unsigned long long)s->itlb_misses,
 		(unsigned long long)s->exceptions, (unsigned long long)s->resyncs);
+	fprintf(f, "avmm: soft cpu: decoded-code cache %llu KiB now, %llu KiB at most, budget %llu KiB\n",
+		(unsigned long long)(s->dcache_bytes >> 10), (unsigned long long)(s->dcache_peak_bytes >> 10),
+		(unsigned long long)(s->dcache_budget_bytes >> 10));
 }

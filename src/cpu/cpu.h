@@ -58,7 +58,12 @@ struct a64_stats {
 	uint64_t itlb_misses;  /* instruction lookups that translated */
 	uint64_t exceptions;   /* exceptions and interrupts taken to EL1 */
 	uint64_t resyncs;      /* context synchronisations (ISB, ERET, MSR, TLBI) */
+	/* The decoded-code cache: bytes of decoded pages held now, the most
+	 * held at once, and the budget this vCPU had at its last allocation. */
+	uint64_t dcache_bytes, dcache_peak_bytes, dcache_budget_bytes;
 };
 const struct a64_stats *a64_cpu_stats(struct a64_cpu *c);
+/* The same for a vCPU of the soft accelerator (tests, --stats). */
+const struct a64_stats *soft_vcpu_stats(struct accel_vcpu *v);
 
 #endif

@@ -81,14 +81,31 @@ struct itlb_entry {
 };
 #define ITLB_SIZE 256
 
-/* ---- Memory map (shared by all vCPUs of a VM) ---------------------------- */
+/* ---- Memory map (shared by all vCPUs of a VM) ----------------------------
+ * Per-page metadata is in anonymous zero pages that the host backs only
+ * when written (mem.c, meta_alloc), so a large guest costs nothing before
+ * its pages are used: every array's zero means "as mapped". */
 struct a64_region {
 	uint64_t ipa, size;
 	uint8_t *host;
-	uint8_t *perm;            /* ACCEL_MEM_* per 4 KiB page */
+	uint8_t *perm_x;          /* ACCEL_MEM_* per 4 KiB page, XOR flags (region_perm) */
 	_Atomic uint32_t *gen;    /* write generation per 4 KiB page */
 	_Atomic uint8_t *code;    /* page holds decoded code somewhere */
+	unsigned flags;           /* the flags it was mapped with */
 };
+static inline unsigned region_perm(const struct a64_region *r, uint64_t pg)
+{
+	return r->perm_x[pg] ^ r->flags;
+}
+
+/* A vCPU's part in TLB shootdowns. In the VM, not in the vCPU, so that a
+ * vCPU that waits for others never reads another vCPU's own memory: any
+ * vCPU may be freed (and its slot reused) while others run and wait. */
+struct a64_cpu_slot {
+	_Atomic uint32_t ack_map_epoch; /* the map epoch the vCPU has applied */
+	_Atomic bool in_run;            /* inside a64_cpu_run */
+	_Atomic bool used;              /* a vCPU holds this slot */
+} __attribute__((aligned(64)));
 
 #define A64_MAX_REGIONS 64
 struct a64_vm {
@@ -101,10 +118,14 @@ struct a64_vm {
 	 * so on a cache line of its own: the epochs above are read at every
 	 * instruction lookup. */
 	_Atomic uint32_t map_epoch __attribute__((aligned(64)));
-	/* The vCPUs, for TLB shootdowns (slots are set at creation and cleared
-	 * when a vCPU is freed, which only happens once the VM has stopped). */
-#define A64_MAX_CPUS 64
-	struct a64_cpu *_Atomic cpus[A64_MAX_CPUS] __attribute__((aligned(64)));
+	/* The vCPUs' shootdown slots: taken at creation, given back when the
+	 * vCPU is freed (at any time, others running). Slots at or above
+	 * slots_hwm have never been used. */
+#define A64_MAX_CPUS 128 /* a vCPU more is refused: shootdowns could not reach it */
+	struct a64_cpu_slot slots[A64_MAX_CPUS];
+	_Atomic unsigned slots_hwm;
+	_Atomic unsigned ncpus;  /* vCPUs that exist: the code cache's budget is shared */
+	_Atomic uint64_t ram_bytes; /* mapped RAM: the code cache's budget scales with it */
 	uint64_t cntfrq;
 	uint64_t boot_ns;
 	bool pauth; /* FEAT_PAuth implemented and advertised (exec-pauth.c) */
@@ -177,13 +198,18 @@ struct a64_cpu {
 	uint32_t seen_map_epoch, seen_code_epoch, seen_layout_epoch;
 	/* For TLB shootdowns: the map epoch this vCPU has applied, and whether
 	 * it is inside a64_cpu_run (a vCPU outside holds no live TLB state:
-	 * it re-checks the epochs before it runs again). */
-	_Atomic uint32_t ack_map_epoch;
-	_Atomic bool in_run;
+	 * it re-checks the epochs before it runs again). In the VM (see
+	 * struct a64_cpu_slot). */
+	struct a64_cpu_slot *slot;
 
-	/* Decoded pages: hash on physical page number. */
+	/* Decoded pages: hash on physical page number. They are carved in
+	 * order from one reserved arena (run.c) that is emptied as a whole
+	 * when the budget is reached. */
 	struct dpage **dhash;
 	uint32_t dhash_size, dpages;
+	struct dpage *arena;
+	uint32_t arena_touched; /* dpages of the arena the host may be backing */
+	uint32_t arena_max;     /* the most ever used (ASan builds poison up to it) */
 
 	struct a64_vm *vm;
 	struct accel_exit *exit; /* filled when leaving */

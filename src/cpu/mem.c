@@ -3,6 +3,7 @@
  * slow paths of loads and stores. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "arch/dabt.h"
 #include "arch/pgwalk.h"
@@ -23,11 +24,31 @@ struct a64_vm *a64_vm_new(uint64_t cntfrq_hz)
 	return vm;
 }
 
+/* Per-page metadata: anonymous memory that reads as zero and is backed
+ * only where written, so its cost follows the pages used, not the size of
+ * RAM (a -m 4T guest's tables are 5 GiB of address space and nothing more
+ * until it runs). NULL on failure. */
+static void *meta_alloc(uint64_t bytes)
+{
+	if (bytes > SIZE_MAX)
+		return NULL;
+	void *p = mmap(NULL, (size_t)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		       0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void meta_free(void *p, uint64_t bytes)
+{
+	if (p)
+		munmap(p, (size_t)bytes);
+}
+
 static void region_free(struct a64_region *r)
 {
-	free(r->perm);
-	free((void *)r->gen);
-	free((void *)r->code);
+	uint64_t pages = r->size >> 12;
+	meta_free(r->perm_x, pages);
+	meta_free((void *)r->gen, pages * sizeof(*r->gen));
+	meta_free((void *)r->code, pages * sizeof(*r->code));
 }
 
 void a64_vm_free(struct a64_vm *vm)
@@ -64,17 +85,17 @@ int a64_vm_map(struct a64_vm *vm, void *host, uint64_t ipa, uint64_t size, unsig
 		return -ENOSPC;
 	uint64_t pages = size >> 12;
 	struct a64_region r = {
-		.ipa = ipa, .size = size, .host = host,
-		.perm = malloc(pages),
-		.gen = calloc(pages, sizeof(*r.gen)),
-		.code = calloc(pages, sizeof(*r.code)),
+		.ipa = ipa, .size = size, .host = host, .flags = flags,
+		.perm_x = meta_alloc(pages), /* zero: every page as mapped */
+		.gen = meta_alloc(pages * sizeof(*r.gen)),
+		.code = meta_alloc(pages * sizeof(*r.code)),
 	};
-	if (!r.perm || !r.gen || !r.code) {
+	if (!r.perm_x || !r.gen || !r.code) {
 		region_free(&r);
 		return -ENOMEM;
 	}
-	memset(r.perm, (int)flags, pages);
 	vm->regions[vm->nregions++] = r;
+	atomic_fetch_add_explicit(&vm->ram_bytes, size, memory_order_relaxed);
 	atomic_fetch_add(&vm->layout_epoch, 1);
 	atomic_fetch_add(&vm->map_epoch, 1);
 	atomic_fetch_add(&vm->ic_epoch, 1);
@@ -89,6 +110,7 @@ int a64_vm_unmap(struct a64_vm *vm, uint64_t ipa, uint64_t size)
 	for (unsigned i = 0; i < vm->nregions; i++) {
 		struct a64_region *r = &vm->regions[i];
 		if (r->ipa == ipa && r->size == size) {
+			atomic_fetch_sub_explicit(&vm->ram_bytes, size, memory_order_relaxed);
 			region_free(r);
 			vm->regions[i] = vm->regions[--vm->nregions];
 			atomic_fetch_add(&vm->layout_epoch, 1);
@@ -109,7 +131,7 @@ int a64_vm_protect(struct a64_vm *vm, uint64_t ipa, uint64_t size, unsigned flag
 			return -EINVAL;
 	for (uint64_t a = ipa; a < ipa + size; a += 0x1000) {
 		struct a64_region *r = vm_find_region(vm, a);
-		r->perm[(a - r->ipa) >> 12] = (uint8_t)flags;
+		r->perm_x[(a - r->ipa) >> 12] = (uint8_t)(flags ^ r->flags);
 	}
 	/* Like hv_vm_protect, the change holds for every vCPU when this
 	 * returns: no running vCPU may keep a TLB entry with the old rights
@@ -305,7 +327,7 @@ static uint8_t *access_page(struct a64_cpu *c, const dinsn *d, uint64_t va, bool
 	if (!reg)
 		stage2_exit(c, d, va, pa, write, false, syndrome);
 	uint64_t pg = (pa - reg->ipa) >> 12;
-	unsigned perm = reg->perm[pg];
+	unsigned perm = region_perm(reg, pg);
 	if (!(perm & (write ? ACCEL_MEM_WRITE : ACCEL_MEM_READ)))
 		stage2_exit(c, d, va, pa, write, true, syndrome);
 	bool code = atomic_load_explicit(&reg->code[pg], memory_order_relaxed);

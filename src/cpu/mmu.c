@@ -21,7 +21,7 @@ static uint32_t walk_read(void *opaque, uint64_t pa, uint64_t *desc)
 	struct a64_region *r = vm_find_region(c->vm, pa);
 	if (!r)
 		return 0x07; /* stage-2 translation fault (level 3, as for MMIO) */
-	if (!(r->perm[(pa - r->ipa) >> 12] & ACCEL_MEM_READ))
+	if (!(region_perm(r, (pa - r->ipa) >> 12) & ACCEL_MEM_READ))
 		return 0x0f; /* stage-2 permission fault */
 	/* 64-bit single-copy atomic: other vCPUs may be writing the table. */
 	*desc = __atomic_load_n((const uint64_t *)(const void *)(r->host + (pa - r->ipa)), __ATOMIC_RELAXED);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "arch/pgwalk.h"
@@ -14,8 +15,17 @@
  * run loop checks after the chain (a run of instructions up to a taken
  * branch or the page's end, see cpu_next) that reaches this many. */
 #define CHUNK 1024
-/* Decoded pages kept per vCPU before the cache is dropped and refilled. */
-#define DPAGE_CAP 8192
+/* The decoded-code budget. A decoded page is about six times the guest
+ * page it comes from (1025 entries of 24 bytes), and what matters is the
+ * working set, not all of RAM: a VM may hold decoded pages worth half its
+ * RAM, at least DCACHE_VM_MIN and at most DCACHE_VM_MAX, shared evenly by
+ * the vCPUs that exist; each vCPU gets at least DCACHE_CPU_MIN and at most
+ * DCACHE_CPU_MAX_PAGES (the arena it reserves). A vCPU whose cache reaches
+ * its share drops all of it and refills (see dpage_get). */
+#define DCACHE_VM_MIN (32ull << 20)
+#define DCACHE_VM_MAX (1ull << 30)
+#define DCACHE_CPU_MIN (8ull << 20)
+#define DCACHE_CPU_MAX_PAGES 8192u
 
 bool a64_decode(struct a64_dctx *s, uint32_t insn);
 
@@ -39,21 +49,73 @@ static void dpage_reset(struct dpage *dp)
 	dp->e[DPAGE_ENTRIES].fn = h_page_end;
 }
 
+/* This vCPU's share of the budget, in decoded pages. */
+static uint32_t dcache_cap(const struct a64_cpu *c)
+{
+	uint64_t vm = atomic_load_explicit(&c->vm->ram_bytes, memory_order_relaxed) / 2;
+	vm = vm < DCACHE_VM_MIN ? DCACHE_VM_MIN : vm > DCACHE_VM_MAX ? DCACHE_VM_MAX : vm;
+	unsigned n = atomic_load_explicit(&c->vm->ncpus, memory_order_relaxed);
+	uint64_t share = vm / (n ? n : 1);
+	if (share < DCACHE_CPU_MIN)
+		share = DCACHE_CPU_MIN;
+	uint64_t pages = share / sizeof(struct dpage);
+	return pages > DCACHE_CPU_MAX_PAGES ? DCACHE_CPU_MAX_PAGES : (uint32_t)pages;
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) /* clang */
+#define ARENA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(ARENA_ASAN)
+#include <sanitizer/asan_interface.h>
+#define ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static size_t arena_size(void)
+{
+	return (size_t)DCACHE_CPU_MAX_PAGES * sizeof(struct dpage);
+}
+
+/* Virtual space for the largest share; the host backs only what is
+ * written, and after a flush again only what is reused. */
+static struct dpage *arena_reserve(void)
+{
+	void *p = mmap(NULL, arena_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Drop every decoded page: only where no decoded entry is held (an
+ * instruction lookup, or the vCPU's end). When the share shrank (more
+ * vCPUs), the arena beyond it goes back to the host: mapping fresh zero
+ * pages over it is how POSIX discards. */
 static void dcache_flush(struct a64_cpu *c)
 {
-	for (uint32_t i = 0; i < c->dhash_size; i++) {
-		struct dpage *dp = c->dhash[i], *n;
-		for (; dp; dp = n) {
-			n = dp->hnext;
-			free(dp);
-		}
-		c->dhash[i] = NULL;
-	}
+	memset(c->dhash, 0, c->dhash_size * sizeof(*c->dhash));
 	c->dpages = 0;
+	c->stats.dcache_bytes = 0;
 	memset(c->itlb, 0, sizeof(c->itlb));
 	for (unsigned i = 0; i < ITLB_SIZE; i++)
 		c->itlb[i].tag = TLB_INVALID;
 	c->stats.dcache_flushes++;
+	uint32_t cap = dcache_cap(c);
+	if (c->arena_touched > cap) {
+		void *tail = c->arena + cap;
+		size_t len = (size_t)(c->arena_touched - cap) * sizeof(struct dpage);
+		/* Whole host pages only: cap's own page may hold live entries later. */
+		uintptr_t lo = ((uintptr_t)tail + 0xffff) & ~(uintptr_t)0xffff;
+		uintptr_t hi = (uintptr_t)tail + len;
+		if (hi > lo && mmap((void *)lo, hi - lo, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) != MAP_FAILED)
+			c->arena_touched = cap;
+	}
+	/* Stale pointers into dropped pages are use-after-free to ASan. */
+	ARENA_POISON(c->arena, (size_t)c->arena_touched * sizeof(struct dpage));
 }
 
 /* A page now holds decoded code: from here on, stores to it must invalidate
@@ -73,14 +135,15 @@ static struct dpage *dpage_get(struct a64_cpu *c, uint64_t pa, struct a64_region
 	for (dp = c->dhash[h]; dp; dp = dp->hnext)
 		if (dp->pa == pa)
 			return dp;
-	if (c->dpages >= DPAGE_CAP) {
+	/* Full: start again (safe here, see check_epochs). No allocation that
+	 * can fail: the arena was reserved with the vCPU. */
+	uint32_t cap = dcache_cap(c);
+	if (unlikely(c->dpages >= cap)) {
 		dcache_flush(c);
+		h = (uint32_t)((pa >> 12) * 0x9E3779B1u) & (c->dhash_size - 1);
 	}
-	dp = malloc(sizeof(*dp));
-	if (!dp) {
-		fprintf(stderr, "avmm: out of memory for the decoded-instruction cache\n");
-		abort();
-	}
+	dp = &c->arena[c->dpages];
+	ARENA_UNPOISON(dp, sizeof(*dp));
 	uint64_t pg = (pa - r->ipa) >> 12;
 	dp->pa = pa;
 	dp->host = r->host + (pa - r->ipa);
@@ -91,6 +154,15 @@ static struct dpage *dpage_get(struct a64_cpu *c, uint64_t pa, struct a64_region
 	dp->hnext = c->dhash[h];
 	c->dhash[h] = dp;
 	c->dpages++;
+	if (c->dpages > c->arena_touched) {
+		c->arena_touched = c->dpages;
+		if (c->arena_touched > c->arena_max)
+			c->arena_max = c->arena_touched;
+	}
+	c->stats.dcache_bytes = (uint64_t)c->dpages * sizeof(*dp);
+	if (c->stats.dcache_bytes > c->stats.dcache_peak_bytes)
+		c->stats.dcache_peak_bytes = c->stats.dcache_bytes;
+	c->stats.dcache_budget_bytes = (uint64_t)cap * sizeof(*dp);
 	mark_code(c->vm, r, pg);
 	return dp;
 }
@@ -132,7 +204,7 @@ static bool check_epochs(struct a64_cpu *c, bool flush_code)
 		c->seen_map_epoch = me;
 		c->seen_code_epoch = ce;
 		tlb_flush_all(c);
-		atomic_store_explicit(&c->ack_map_epoch, me, memory_order_release);
+		atomic_store_explicit(&c->slot->ack_map_epoch, me, memory_order_release);
 	} else if (unlikely(ce != c->seen_code_epoch)) {
 		c->seen_code_epoch = ce;
 		tlb_flush_writes(c);
@@ -206,7 +278,7 @@ static __attribute__((noinline)) const dinsn *cpu_lookup_slow(struct a64_cpu *c,
 		if (!r) /* stage 2: not RAM -> exit, as HVF does (EC 0x20, translation fault) */
 			cpu_exit_to_vmm(c, va, ACCEL_EXIT_EXCEPTION, (uint64_t)EC_IABT_LOWER << 26 | 1u << 25 | 0x07,
 					va, pa);
-		if (!(r->perm[(pa - r->ipa) >> 12] & ACCEL_MEM_EXEC))
+		if (!(region_perm(r, (pa - r->ipa) >> 12) & ACCEL_MEM_EXEC))
 			cpu_exit_to_vmm(c, va, ACCEL_EXIT_EXCEPTION, (uint64_t)EC_IABT_LOWER << 26 | 1u << 25 | 0x0f,
 					va, pa);
 		dp = dpage_get(c, pa & ~0xfffull, r);
@@ -258,12 +330,19 @@ void a64_itlb_flush(struct a64_cpu *c)
  * epoch `want` (vCPUs outside hold no live TLB state: they check the epochs
  * before they run again). Others check every chunk of instructions; while
  * waiting, self keeps acknowledging theirs, so two vCPUs shooting down at
- * once cannot wait for each other. */
+ * once cannot wait for each other. Only the VM's slots are read, never
+ * another vCPU: one that leaves its run (to exit, or to be freed) clears
+ * in_run and is waited for no longer; a slot freed and taken again holds
+ * a new vCPU, which is outside its run or applies the epoch at its next
+ * lookup like any other. A vCPU taking a slot above the high-water mark
+ * after it was read cannot have run before want was published. */
 void vm_tlb_sync(struct a64_vm *vm, struct a64_cpu *self, uint32_t want)
 {
-	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
-		struct a64_cpu *o = atomic_load(&vm->cpus[i]);
-		if (!o || o == self)
+	unsigned n = atomic_load(&vm->slots_hwm);
+	const struct a64_cpu_slot *me = self ? self->slot : NULL;
+	for (unsigned i = 0; i < n; i++) {
+		const struct a64_cpu_slot *o = &vm->slots[i];
+		if (o == me)
 			continue;
 		while (atomic_load_explicit(&o->in_run, memory_order_acquire) &&
 		       (int32_t)(atomic_load_explicit(&o->ack_map_epoch, memory_order_acquire) - want) < 0) {
@@ -281,7 +360,7 @@ void cpu_tlb_shootdown_va(struct a64_cpu *c, uint64_t va)
 		/* Only this TLBI changed the map since this vCPU last applied
 		 * it: apply it here by dropping va's entries alone. */
 		c->seen_map_epoch = old + 1;
-		atomic_store_explicit(&c->ack_map_epoch, old + 1, memory_order_release);
+		atomic_store_explicit(&c->slot->ack_map_epoch, old + 1, memory_order_release);
 		tlb_flush_va(c, va);
 	}
 	check_epochs(c, false);
@@ -360,7 +439,7 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 		exit->reason = ACCEL_EXIT_CANCELED;
 		return;
 	}
-	atomic_store(&c->in_run, true);
+	atomic_store(&c->slot->in_run, true);
 	if (setjmp(c->jb) == RUN_EXIT)
 		goto out;
 	for (;;) {
@@ -392,7 +471,7 @@ void a64_cpu_run(struct a64_cpu *c, struct accel_exit *exit)
 		}
 	}
 out:
-	atomic_store_explicit(&c->in_run, false, memory_order_release);
+	atomic_store_explicit(&c->slot->in_run, false, memory_order_release);
 	/* HVF clears the pending interrupt lines after every run. */
 	atomic_store(&c->irq_line, 0);
 	atomic_store(&c->fiq_line, 0);
@@ -421,7 +500,11 @@ struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
 	c->vm = vm;
 	c->dhash_size = 4096;
 	c->dhash = calloc(c->dhash_size, sizeof(*c->dhash));
-	if (!c->dhash) {
+	c->arena = arena_reserve();
+	if (!c->dhash || !c->arena) {
+		free(c->dhash);
+		if (c->arena)
+			munmap(c->arena, arena_size());
 		free(c);
 		return NULL;
 	}
@@ -431,12 +514,24 @@ struct a64_cpu *a64_cpu_new(struct a64_vm *vm)
 	c->seen_map_epoch = atomic_load(&vm->map_epoch);
 	c->seen_code_epoch = atomic_load(&vm->code_epoch);
 	c->seen_layout_epoch = atomic_load(&vm->layout_epoch);
-	atomic_store(&c->ack_map_epoch, c->seen_map_epoch);
-	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
-		struct a64_cpu *expect = NULL;
-		if (atomic_compare_exchange_strong(&vm->cpus[i], &expect, c))
-			break;
+	for (unsigned i = 0; i < A64_MAX_CPUS && !c->slot; i++) {
+		bool expect = false;
+		if (atomic_compare_exchange_strong(&vm->slots[i].used, &expect, true)) {
+			c->slot = &vm->slots[i];
+			unsigned h = atomic_load(&vm->slots_hwm);
+			while (h < i + 1 && !atomic_compare_exchange_weak(&vm->slots_hwm, &h, i + 1))
+				;
+		}
 	}
+	if (!c->slot) { /* more vCPUs than shootdowns can reach */
+		munmap(c->arena, arena_size());
+		free(c->dhash);
+		free(c);
+		return NULL;
+	}
+	atomic_store(&c->slot->in_run, false);
+	atomic_store(&c->slot->ack_map_epoch, c->seen_map_epoch);
+	atomic_fetch_add(&vm->ncpus, 1);
 	c->excl_addr = ~0ull;
 	/* A fresh HVF vCPU: EL0t, SCTLR 0 (facts/hvapi.md §2.1); VMMs set
 	 * CPSR explicitly. */
@@ -453,11 +548,13 @@ void a64_cpu_free(struct a64_cpu *c)
 {
 	if (!c)
 		return;
-	for (unsigned i = 0; i < A64_MAX_CPUS; i++) {
-		struct a64_cpu *expect = c;
-		atomic_compare_exchange_strong(&c->vm->cpus[i], &expect, NULL);
-	}
-	dcache_flush(c);
+	/* Outside its run, so no one waits for it; after this the slot is
+	 * another vCPU's to take. Nothing of c is read by other threads. */
+	atomic_store(&c->slot->in_run, false);
+	atomic_fetch_sub(&c->vm->ncpus, 1);
+	atomic_store_explicit(&c->slot->used, false, memory_order_release);
+	ARENA_UNPOISON(c->arena, (size_t)c->arena_max * sizeof(struct dpage));
+	munmap(c->arena, arena_size());
 	free(c->dhash);
 	free(c);
 }
