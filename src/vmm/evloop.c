@@ -313,10 +313,15 @@ static int kq_interest(struct evloop *l, struct fd_entry *e, unsigned old, unsig
 {
 	struct kevent kev[2];
 	int n = 0;
-	if ((now & EVLOOP_IN) != (old & EVLOOP_IN))
-		EV_SET(&kev[n++], (uintptr_t)e->fd, EVFILT_READ, (now & EVLOOP_IN) ? EV_ADD : EV_DELETE, 0, 0, e);
-	if ((now & EVLOOP_OUT) != (old & EVLOOP_OUT))
-		EV_SET(&kev[n++], (uintptr_t)e->fd, EVFILT_WRITE, (now & EVLOOP_OUT) ? EV_ADD : EV_DELETE, 0, 0, e);
+	/* READ and WRITE are separate filters: add or delete each as it changes. */
+	if ((now & EVLOOP_IN) != (old & EVLOOP_IN)) {
+		EV_SET(&kev[n], (uintptr_t)e->fd, EVFILT_READ, (now & EVLOOP_IN) ? EV_ADD : EV_DELETE, 0, 0, e);
+		n++;
+	}
+	if ((now & EVLOOP_OUT) != (old & EVLOOP_OUT)) {
+		EV_SET(&kev[n], (uintptr_t)e->fd, EVFILT_WRITE, (now & EVLOOP_OUT) ? EV_ADD : EV_DELETE, 0, 0, e);
+		n++;
+	}
 	if (n && kevent(l->pfd, kev, n, NULL, 0, NULL) < 0)
 		return -errno;
 	return 0;

@@ -27,8 +27,8 @@ struct evloop_timer;
 struct evloop_bh;
 
 /* fd interest and readiness. EVLOOP_ERR (error or hang-up) is reported
- * whether asked for or not, with EVLOOP_IN when the fd wants input (a
- * read then returns the error or EOF). */
+ * without being asked for (kqueue: while IN or OUT is wanted), with
+ * EVLOOP_IN when the fd wants input (a read then returns the error or EOF). */
 enum { EVLOOP_IN = 1u << 0, EVLOOP_OUT = 1u << 1, EVLOOP_ERR = 1u << 2 };
 
 typedef void evloop_fd_fn(void *opaque, int fd, unsigned events);
