@@ -631,10 +631,10 @@ static void vcpus_boot_state(struct vm *vm)
 
 enum vm_state vm_run(struct vm *vm)
 {
-	if (apple_setup(vm))
-		return VM_ERROR;
 	vcpus_boot_state(vm);
 	vm->boots++;
+	if (apple_setup(vm))
+		return VM_ERROR;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
