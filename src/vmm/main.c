@@ -357,5 +357,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "avmm: reboot failed: %s\n", strerror(errno));
 		return 1;
 	}
-	return st == VM_ERROR ? 1 : 0;
+	return st == VM_ERROR || console_had_error() ? 1 : 0;
 }

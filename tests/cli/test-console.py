@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""The serial console against a careless environment: a stdout nobody reads
+(full pipe) must not stop the guest nor exit, Ctrl-A x must work with stdout
+blocked, a write error (-serial file:/dev/full) is reported with a non-zero
+exit, and input held back by the UART's full FIFO is never an overrun.
+
+The guests are a few instructions assembled here (an arm64 Image header, then
+code poking the PL011 at 0x09000000 and PSCI SYSTEM_OFF through hvc #0), so
+the test needs no cross compiler. Failure is a wrong result or avmm not
+exiting within a generous bound (20 s), never a measured time."""
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+
+avmm = sys.argv[1]
+BOUND = 20  # seconds: "does not hang", not a speed requirement
+UART_FR_RXFE, UART_FR_TXFF = 4, 5
+
+
+# ---- a tiny AArch64 assembler: just what the guests below use ----
+def movz(rd, imm, hw=0): return 0xD2800000 | hw << 21 | (imm & 0xffff) << 5 | rd
+def movk(rd, imm, hw): return 0xF2800000 | hw << 21 | (imm & 0xffff) << 5 | rd
+def ldr_w(rt, rn, off): return 0xB9400000 | (off // 4) << 10 | rn << 5 | rt
+def str_w(rt, rn, off): return 0xB9000000 | (off // 4) << 10 | rn << 5 | rt
+def strb(rt, rn): return 0x39000000 | rn << 5 | rt
+def subs1(rd): return 0xF1000400 | rd << 5 | rd            # subs xd, xd, #1
+def orr(rd, rn, rm): return 0xAA000000 | rm << 16 | rn << 5 | rd
+def lsr8(rd): return 0xD348FC00 | rd << 5 | rd             # lsr xd, xd, #8
+HVC0, SELF = 0xD4000002, 0x14000000                        # hvc #0; b .
+
+
+class Asm:
+    def __init__(self):
+        self.w = []
+        self.fix = []  # (index, label, kind, reg/bit)
+
+    def __call__(self, *ins): self.w.extend(ins)
+    def here(self): return len(self.w)
+
+    def tbnz(self, rt, bit, target): self.w.append(0x37000000 | bit << 19 | ((target - self.here()) & 0x3fff) << 5 | rt)
+    def bne(self, target): self.w.append(0x54000001 | ((target - self.here()) & 0x7ffff) << 5)
+    def cbz_fwd(self, rt): self.fix.append(self.here()); self.w.append(0xB4000000 | rt)
+    def land(self):  # resolve the pending forward cbz to here
+        i = self.fix.pop()
+        self.w[i] |= ((self.here() - i) & 0x7ffff) << 5
+
+    def putc(self, rt):  # wait for TXFF clear, write rt (x1 = UART)
+        top = self.here()
+        self(ldr_w(4, 1, 0x18))
+        self.tbnz(4, UART_FR_TXFF, top)
+        self(strb(rt, 1))
+
+    def image(self):
+        code = b"".join(struct.pack("<I", x) for x in self.w)
+        hdr = struct.pack("<II", 0x14000010, 0)                  # b +64
+        hdr += struct.pack("<QQQ", 0x80000, 0x10000, 0xa)        # text_offset, image_size, flags
+        hdr += b"\0" * 24 + b"ARM\x64" + b"\0" * 4
+        return hdr + code
+
+
+def prologue(a, fen):
+    a(movz(1, 0x0900, 1))                  # x1 = 0x09000000, the PL011
+    if fen:
+        a(movz(7, 0x70), str_w(7, 1, 0x2c))  # LCR_H: FIFOs on, 8 bits
+def power_off(a): a(movz(0, 8), movk(0, 0x8400, 1), HVC0, SELF)
+
+
+def printer(count):
+    """Prints count 'x' (0: forever), then powers off."""
+    a = Asm()
+    prologue(a, False)
+    a(movz(2, count & 0xffff), movk(2, count >> 16, 1), movz(3, ord("x")))
+    top = a.here()
+    a.putc(3)
+    a(subs1(2))
+    a.bne(top)
+    power_off(a)
+    return a.image()
+
+
+def echo(count, fen):
+    """Prints R, reads count characters, echoes each, then prints K (no DR
+    error bit seen) or E, and powers off."""
+    a = Asm()
+    prologue(a, fen)
+    a(movz(3, ord("R")))
+    a.putc(3)                          # ready: input sent before this could be flushed by the FEN write
+    a(movz(2, count), movz(6, 0))
+    top = a.here()
+    a(ldr_w(4, 1, 0x18))
+    a.tbnz(4, UART_FR_RXFE, top)
+    a(ldr_w(5, 1, 0), orr(6, 6, 5))
+    a.putc(5)
+    a(subs1(2))
+    a.bne(top)
+    a(lsr8(6), movz(3, ord("K")))
+    a.cbz_fwd(6)
+    a(movz(3, ord("E")))
+    a.land()
+    a.putc(3)
+    power_off(a)
+    return a.image()
+
+
+tmp = tempfile.mkdtemp(prefix="avmm-console-")
+
+
+def image_file(name, data):
+    path = os.path.join(tmp, name)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def pipe_capacity_full():
+    """A pipe whose buffer is already full, nobody reading it (blocking write end)."""
+    r, w = os.pipe()
+    fl = fcntl.fcntl(w, fcntl.F_GETFL)
+    fcntl.fcntl(w, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    try:
+        while True:
+            os.write(w, b"." * 4096)
+    except BlockingIOError:
+        pass
+    fcntl.fcntl(w, fcntl.F_SETFL, fl)
+    return r, w
+
+
+def unread(fd):
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+passed = failed = 0
+
+
+def report(ok, what, detail=""):
+    global passed, failed
+    print("%s %s%s" % ("ok  " if ok else "FAIL", what, (": " + detail) if detail and not ok else ""))
+    passed += ok
+    failed += not ok
+
+
+def run(args, stdout, stdin=subprocess.DEVNULL, input=None):
+    """(returncode or None on hang, stderr, seconds)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen([avmm] + args, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+    try:
+        _, err = p.communicate(input=input, timeout=BOUND)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        rc = None
+    return rc, err.decode(errors="replace"), time.monotonic() - t0
+
+
+# 1. The guest prints far more than the pipe and the console buffer hold
+# into a full pipe nobody reads: it must still run to its power-off; every
+# byte is dropped and counted (none could be written).
+N = 1 << 20
+r, w = pipe_capacity_full()
+rc, err, t = run(["-kernel", image_file("print.img", printer(N))], w)
+os.close(w)
+os.close(r)
+report(rc == 0 and ("%d bytes of guest output dropped" % N) in err,
+       "guest printing %d bytes into a full pipe finishes (exit %s, %.1f s)" % (N, rc, t), err.strip()[-400:])
+
+# 2. The same with `| sleep 600`: a pipe that takes 64 KiB and then nobody reads.
+r, w = os.pipe()
+rc, err, t = run(["--stats", "-kernel", image_file("print.img", printer(N))], w)
+took = unread(r)
+os.close(w)
+os.close(r)
+report(rc == 0 and "dropped" in err and took > 0,
+       "guest printing into an unread pipe finishes (exit %s, pipe took %d bytes, %.1f s)" % (rc, took, t),
+       err.strip()[-400:])
+
+# 3. Ctrl-A x with stdout blocked: a guest printing forever fills the pipe
+# (wait until it is full: the guest ran and stdout is now blocked), then the
+# escape goes in on stdin.
+r, w = os.pipe()
+p = subprocess.Popen([avmm, "-kernel", image_file("forever.img", printer(0))], stdin=subprocess.PIPE, stdout=w,
+                     stderr=subprocess.PIPE)
+os.close(w)
+end = time.monotonic() + BOUND
+last = -1
+while time.monotonic() < end and p.poll() is None:
+    n = unread(r)
+    if n == last and n > 0:
+        break  # stopped growing: full
+    last = n
+    time.sleep(0.2)
+t0 = time.monotonic()
+p.stdin.write(b"\x01x")
+p.stdin.flush()
+try:
+    _, err = p.communicate(timeout=BOUND)
+    rc = p.returncode
+except subprocess.TimeoutExpired:
+    p.kill()
+    _, err = p.communicate()
+    rc = None
+t = time.monotonic() - t0
+err = err.decode(errors="replace")
+os.close(r)
+report(rc == 0 and "terminated (Ctrl-A x)" in err,
+       "Ctrl-A x with stdout blocked exits (exit %s, %.2f s after the escape)" % (rc, t), err.strip()[-400:])
+
+# 4. A write error: reported once, naming the file and the error, non-zero exit.
+rc, err, t = run(["-serial", "file:/dev/full", "-kernel", image_file("print.img", printer(1000))], subprocess.DEVNULL)
+lines = [l for l in err.splitlines() if "/dev/full" in l]
+report(rc not in (0, None) and len(lines) == 1 and "No space left on device" in lines[0],
+       "-serial file:/dev/full: message and non-zero exit (exit %s)" % rc, err.strip())
+
+# 5. A working file: everything arrives, nothing dropped, exit 0.
+log = os.path.join(tmp, "serial.log")
+rc, err, t = run(["--stats", "-serial", "file:" + log, "-kernel", image_file("print.img", printer(100000))],
+                 subprocess.DEVNULL)
+size = os.path.getsize(log) if os.path.exists(log) else -1
+report(rc == 0 and size == 100000 and "100000 bytes written, 0 dropped" in err,
+       "-serial file: gets every byte (exit %s, %d bytes)" % (rc, size), err.strip()[-400:])
+
+# 6. Input faster than the guest reads (a paste): the UART holds it back,
+# the guest gets every character in order and never an overrun (DR bits
+# 11:8 clear), with the FIFOs off (the 1-deep holding register) and on.
+paste = bytes((ord("a") + i % 26) for i in range(600))
+for fen in (False, True):
+    p = subprocess.Popen([avmm, "-kernel", image_file("echo.img", echo(len(paste), fen))], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ready = select.select([p.stdout], [], [], BOUND)[0] and p.stdout.read(1) == b"R"
+    try:
+        out, err = p.communicate(input=paste, timeout=BOUND)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        rc = None
+    verdict = out[len(paste):]
+    report(ready and rc == 0 and out[:len(paste)] == paste and verdict == b"K",
+           "paste of %d characters, FIFOs %s: all echoed in order, no overrun (exit %s, verdict %r)" %
+           (len(paste), "on" if fen else "off", rc, verdict.decode(errors="replace")),
+           "ready %s, got %d bytes; %s" % (bool(ready), len(out), err.decode(errors="replace").strip()[-400:]))
+
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
