@@ -308,7 +308,7 @@ static void output_close(uint64_t deadline)
 	pthread_cond_signal(&out.data);
 	pthread_mutex_unlock(&out.lock);
 	poke(out.wake[1]);
-	uint64_t now = host_now_ns(), until = (deadline > now ? deadline : now) + JOIN_GRACE_NS;
+	uint64_t until = host_now_ns() + JOIN_GRACE_NS; /* woken from poll, it stops at once */
 	pthread_mutex_lock(&out.lock);
 	while (!out.done && host_cond_wait_until(&out.progress, &out.lock, until) != ETIMEDOUT)
 		;
