@@ -127,6 +127,14 @@ os.close(r)
 report(rc == 0 and "terminated (Ctrl-A x)" in err,
        "Ctrl-A x with stdout blocked exits (exit %s, %.2f s after the escape)" % (rc, t), err.strip()[-400:])
 
+# 3b. Ctrl-A x after more input than the UART holds, to a guest that never
+# reads it: the console keeps reading its stdin (holding the input back from
+# the UART), so it still sees the escape.
+rc, err, t = run(["-kernel", image_file("forever.img", printer(0))], subprocess.DEVNULL, stdin=subprocess.PIPE,
+                 input=b"q" * 1000 + b"\x01x")
+report(rc == 0 and "terminated (Ctrl-A x)" in err,
+       "Ctrl-A x behind 1000 characters the guest does not read exits (exit %s)" % rc, err.strip()[-400:])
+
 # 4. A write error: reported once, naming the file and the error, non-zero exit.
 rc, err, t = run(["-serial", "file:/dev/full", "-kernel", image_file("print.img", printer(1000))], subprocess.DEVNULL)
 lines = [l for l in err.splitlines() if "/dev/full" in l]
