@@ -143,6 +143,12 @@ static void pl011_update(struct pl011 *d)
 		r->ris |= PL011_INT_RT; /* the looped-back burst is over */
 	modem_update(d);
 	update_irq(d);
+	/* Room again for input the host side holds back: tell it (once). */
+	if (d->rx_notify_armed && rx_enabled(d) && r->rx_count < depth(r)) {
+		d->rx_notify_armed = false;
+		if (d->rx_notify)
+			d->rx_notify(d->rx_notify_opaque);
+	}
 }
 
 void pl011_init(struct pl011 *d, const struct pl011_config *cfg)
@@ -313,14 +319,28 @@ size_t pl011_receive(struct pl011 *d, const uint8_t *buf, size_t n)
 	size_t taken = 0;
 	pthread_mutex_lock(&d->lock);
 	if (rx_enabled(d)) {
-		for (size_t i = 0; i < n; i++)
-			taken += rx_push(d, buf[i] & char_mask(d));
-		if (d->r.rx_count)
+		/* Flow control: only what fits is sent; the rest stays with the
+		 * sender, so nothing is lost and OE is not raised. */
+		size_t room = depth(&d->r) - d->r.rx_count;
+		taken = n < room ? n : room;
+		for (size_t i = 0; i < taken; i++)
+			rx_push(d, buf[i] & char_mask(d));
+		if (taken)
 			d->r.ris |= PL011_INT_RT; /* the burst is over: receive timeout */
 		pl011_update(d);
 	}
+	if (taken < n)
+		d->rx_notify_armed = true;
 	pthread_mutex_unlock(&d->lock);
 	return taken;
+}
+
+void pl011_set_rx_notify(struct pl011 *d, void (*fn)(void *opaque), void *opaque)
+{
+	pthread_mutex_lock(&d->lock);
+	d->rx_notify = fn;
+	d->rx_notify_opaque = opaque;
+	pthread_mutex_unlock(&d->lock);
 }
 
 void pl011_receive_break(struct pl011 *d)

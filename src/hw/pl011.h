@@ -19,13 +19,17 @@
  *   the TX interrupt is raised after each transmission that leaves the FIFO at
  *   or below the IFLS level (FIFO off: holding register empty); it is cleared
  *   by ICR or by filling the FIFO above the level, as the TRM says.
- * - Receive: pl011_receive() pushes characters; a character arriving with the
- *   FIFO full is lost and sets OE (RSR, RIS.OE, and the next character's DR
- *   OE bit), as on hardware. The RX interrupt follows the FIFO level against
- *   IFLS (FIFO off: a character waiting). The receive timeout (32 bit periods
- *   without new data) is taken to elapse when a pl011_receive() call returns
- *   with data waiting: the console thread delivers whatever the host gave it
- *   in one call, so the end of a call is the end of the burst.
+ * - Receive: the host side is a sender with flow control: pl011_receive()
+ *   takes what fits in the receive FIFO (FIFO off: the 1-deep holding
+ *   register) and the sender keeps the rest until pl011_set_rx_notify()'s
+ *   callback says there is room, so host input is never lost and never
+ *   sets OE. Overrun (RSR.OE, RIS.OE, and DR.OE on the next character that
+ *   enters the FIFO, as the TRM describes) happens where a character really
+ *   is lost: the loopback path (CR.LBE) and a break with the FIFO full. The
+ *   RX interrupt follows the FIFO level against IFLS (FIFO off: a character
+ *   waiting). The receive timeout (32 bit periods without new data) is taken
+ *   to elapse when a pl011_receive() call that took data returns: the end of
+ *   a call is the end of the burst.
  * - Modem inputs are those of a connected terminal (CTS, DSR, DCD asserted,
  *   RI not); in loopback (CR.LBE) they follow RTS/DTR/OUT1/OUT2 as the TRM
  *   describes, with the modem-status interrupts on every change. CTSEN holds
@@ -49,9 +53,9 @@
  * write-only ones are ignored / read as zero.
  *
  * Locking: each device has its own mutex. MMIO callbacks and pl011_receive()
- * (from the console thread) may run concurrently. The `tx` callback and the
- * irq_line are called with that mutex held: they must not call back into
- * this device. */
+ * (from the console thread) may run concurrently. The `tx` callback, the
+ * irq_line and the rx-notify callback are called with that mutex held: they
+ * must not call back into this device (nor block: a vCPU holds it). */
 #ifndef AVMM_HW_PL011_H
 #define AVMM_HW_PL011_H
 
@@ -146,6 +150,10 @@ struct pl011 {
 	struct pl011_config cfg;
 	struct pl011_regs r;
 	bool irq_level; /* last level driven on cfg.irq */
+	/* Host side, not guest state (not saved, kept across reset). */
+	void (*rx_notify)(void *opaque);
+	void *rx_notify_opaque;
+	bool rx_notify_armed; /* a pl011_receive() was short: notify at the next room */
 };
 
 void pl011_init(struct pl011 *d, const struct pl011_config *cfg);
@@ -157,11 +165,15 @@ void pl011_write(void *opaque, uint64_t off, unsigned size, uint64_t val);
 extern const struct mmio_ops pl011_mmio_ops; /* widths 8, 16, 32 */
 
 /* Input from the host side (any thread). pl011_can_receive() says how many
- * characters the receiver takes now without loss; pl011_receive() delivers
- * n of them (those beyond the free space are lost with an overrun, as on a
- * real line) and returns how many entered the FIFO. */
+ * characters the receiver takes now; pl011_receive() offers n and returns
+ * how many entered the FIFO (min(n, pl011_can_receive())): the caller keeps
+ * the rest and offers it again, nothing is lost and no overrun is flagged.
+ * After a short pl011_receive(), the notify callback (if set) is called
+ * once, with the device lock held, when the receiver has room again (the
+ * guest read DR, flushed or enabled the receiver, or the device was reset). */
 size_t pl011_can_receive(struct pl011 *d);
 size_t pl011_receive(struct pl011 *d, const uint8_t *buf, size_t n);
+void pl011_set_rx_notify(struct pl011 *d, void (*fn)(void *opaque), void *opaque);
 /* A break condition on the line: a NUL character with BE set. */
 void pl011_receive_break(struct pl011 *d);
 

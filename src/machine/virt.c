@@ -64,19 +64,11 @@ static bool mem_present(void *opaque, uint64_t ipa, uint64_t len)
 
 /* ---- devices ---- */
 
+/* Under the PL011's lock (and the bus lock): console_output only copies. */
 static void uart_tx(void *opaque, const uint8_t *buf, size_t n)
 {
-	struct vm *vm = opaque;
-	while (vm->console_fd >= 0 && n) {
-		ssize_t k = write(vm->console_fd, buf, n);
-		if (k <= 0) {
-			if (k < 0 && errno == EINTR)
-				continue;
-			break; /* the console went away: drop output */
-		}
-		buf += k;
-		n -= (size_t)k;
-	}
+	(void)opaque;
+	console_output(buf, n);
 }
 
 /* Every device's interrupt line ends here: SPI n, in whichever GIC the
@@ -303,7 +295,6 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	/* Devices (the GIC comes with the accelerator, below), each in
 	 * vm->devices as soon as it exists (virt_destroy frees the list). Their
 	 * MMIO callbacks lock themselves: no bus lock. */
-	bool cerr;
 	struct pl011 *uart = calloc(1, sizeof(*uart));
 	if (!uart)
 		return -1;
@@ -382,8 +373,7 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	vm->dtb_size = dtb_size;
 	vm->dtb_gpa = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
 	vm->boot_x0 = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
-	vm->console_fd = console_open(o->serial, vm, vm->uart, &cerr);
-	if (cerr)
+	if (console_open(o->serial, vm, vm->uart))
 		return -1;
 	return 0;
 }
@@ -411,6 +401,7 @@ void virt_print_stats(struct vm *vm)
 	fprintf(stderr, "avmm: guest RAM resident: %" PRIu64 " KiB of %" PRIu64 " KiB\n", guest_ram_resident(vm) >> 10,
 		vm->ram_size >> 10);
 	fprintf(stderr, "avmm: GIC: %s\n", vm->kgic ? "in the accelerator (in-kernel)" : "user space");
+	console_print_stats(stderr);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		fprintf(stderr, "avmm: vCPU %u: %" PRIu64 " exits, %" PRIu64 " WFI sleeps, %" PRIu64 " MMIO (ISV=1), %" PRIu64
@@ -500,6 +491,4 @@ void virt_destroy(struct vm *vm)
 	if (vm->flash)
 		munmap(vm->flash, vm->flash_size);
 	mmio_bus_destroy(&vm->bus);
-	if (vm->console_fd > 2)
-		close(vm->console_fd);
 }

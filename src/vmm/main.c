@@ -427,5 +427,5 @@ int main(int argc, char **argv)
 	atomic_store(&vm.loop, NULL);
 	virt_destroy(&vm);
 	evloop_free(loop);
-	return st == VM_ERROR ? 1 : 0;
+	return st == VM_ERROR || console_had_error() ? 1 : 0;
 }
