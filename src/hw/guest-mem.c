@@ -33,7 +33,7 @@ void gmem_set_dirty_hook(struct guest_mem *m, gmem_dirty_fn *fn, void *opaque)
 	atomic_store(&m->dirty, fn);
 }
 
-static void mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len)
+void gmem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
 	gmem_dirty_fn *fn = atomic_load_explicit(&m->dirty, memory_order_acquire);
 	if (fn)
@@ -56,7 +56,7 @@ void *gmem_ptr(struct guest_mem *m, uint64_t gpa, uint64_t len, bool write)
 	if (!r || !len || len > r->size - (gpa - r->gpa) || (write && r->readonly))
 		return NULL;
 	if (write)
-		mark_dirty(m, gpa, len);
+		gmem_mark_dirty(m, gpa, len);
 	return r->host + (gpa - r->gpa);
 }
 
@@ -122,7 +122,7 @@ int gmem_write(struct guest_mem *m, uint64_t gpa, const void *src, size_t len)
 	struct copy_ctx c = { (uint8_t *)src, true };
 	int r = walk(m, gpa, len, true, copy_piece, &c);
 	if (!r && len)
-		mark_dirty(m, gpa, len);
+		gmem_mark_dirty(m, gpa, len);
 	return r;
 }
 
@@ -147,6 +147,6 @@ int gmem_iov(struct guest_mem *m, uint64_t gpa, uint64_t len, bool write, struct
 	if (r)
 		return r;
 	if (write && len)
-		mark_dirty(m, gpa, len);
+		gmem_mark_dirty(m, gpa, len);
 	return (int)c.n;
 }

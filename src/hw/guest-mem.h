@@ -41,6 +41,9 @@ int gmem_add(struct guest_mem *m, uint64_t gpa, uint64_t size, void *host, bool 
 /* Install (or with NULL remove) the dirty hook. */
 void gmem_set_dirty_hook(struct guest_mem *m, gmem_dirty_fn *fn, void *opaque);
 
+/* Report [gpa, gpa+len) written by a device through a pointer it kept
+ * (ring structures mapped once). */
+void gmem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* Host pointer to [gpa, gpa+len) if it lies in one region (for a write: a
  * writable one, and the range is reported dirty), else NULL. len 0 is
  * refused. Use for structures that must be contiguous (ring headers). */
