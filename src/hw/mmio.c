@@ -35,6 +35,21 @@ int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const 
 	return 0;
 }
 
+int mmio_bus_unregister(struct mmio_bus *bus, uint64_t base)
+{
+	pthread_mutex_lock(&bus->lock);
+	int r = -ENOENT;
+	for (unsigned i = 0; i < bus->n; i++)
+		if (bus->regions[i].base == base) {
+			memmove(&bus->regions[i], &bus->regions[i + 1], (bus->n - i - 1) * sizeof(bus->regions[0]));
+			bus->n--;
+			r = 0;
+			break;
+		}
+	pthread_mutex_unlock(&bus->lock);
+	return r;
+}
+
 static struct mmio_region *find(struct mmio_bus *bus, uint64_t addr)
 {
 	unsigned lo = 0, hi = bus->n;

@@ -39,6 +39,8 @@ void mmio_bus_destroy(struct mmio_bus *bus);
 /* 0, -EEXIST on overlap, -ENOSPC when full, -EINVAL on a bad range. */
 int mmio_bus_register(struct mmio_bus *bus, uint64_t base, uint64_t size, const struct mmio_ops *ops,
 		      void *opaque, const char *name);
+/* Remove the region that starts at base. 0, or -ENOENT. */
+int mmio_bus_unregister(struct mmio_bus *bus, uint64_t base);
 /* Perform a guest access. Returns true if a region handled it (including
  * width-policy handling); false if no device is there. */
 bool mmio_bus_read(struct mmio_bus *bus, uint64_t addr, unsigned size, uint64_t *val);
