@@ -5,6 +5,7 @@
 
 #include "host/host.h"
 #include "hw/virtio/virtio-blk.h"
+#include "hw/virtio/vworker.h"
 
 /* Feature bits (§5.2.3). */
 #define F_SEG_MAX 2
@@ -62,12 +63,7 @@ struct vblk {
 	char serial[20];
 	unsigned nq;
 	pthread_mutex_t qlock[VBLK_MAX_QUEUES]; /* ring state: the request thread and completions */
-	/* The request thread. */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	uint32_t kick;            /* queues notified since the last pass */
-	bool active, busy, stop;
+	struct vworker worker;    /* takes requests off the rings */
 	_Atomic uint32_t gen;     /* bumped by reset: older completions are dropped */
 	struct vq_elem scratch;   /* the request thread's */
 	uint64_t n_bad_req;
@@ -247,16 +243,17 @@ static void handle(struct vblk *v, unsigned q, struct vq_elem *e, uint32_t gen)
 	blk_submit(v->b, &r->br);
 }
 
-static void process_queue(struct vblk *v, unsigned q, uint32_t gen)
+static void process_queue(void *opaque, unsigned q)
 {
+	struct vblk *v = opaque;
 	struct virtqueue *vq = &v->vdev.vq[q];
+	uint32_t gen = atomic_load(&v->gen);
 	pthread_mutex_lock(&v->qlock[q]);
 	for (;;) {
 		vq_set_notify(vq, false);
 		int r;
 		while ((r = vq_pop(vq, &v->scratch)) == 1) {
-			/* handle() completes some requests at once (qlock is recursive-free:
-			 * drop it around the handling). */
+			/* handle() may complete at once, which takes qlock. */
 			pthread_mutex_unlock(&v->qlock[q]);
 			handle(v, q, &v->scratch, gen);
 			pthread_mutex_lock(&v->qlock[q]);
@@ -272,32 +269,6 @@ static void process_queue(struct vblk *v, unsigned q, uint32_t gen)
 	pthread_mutex_unlock(&v->qlock[q]);
 }
 
-static void *request_thread(void *arg)
-{
-	struct vblk *v = arg;
-	host_thread_name("avmm-vblk");
-	pthread_mutex_lock(&v->lock);
-	while (!v->stop) {
-		if (!v->active || !v->kick) {
-			pthread_cond_wait(&v->cond, &v->lock);
-			continue;
-		}
-		uint32_t kick = v->kick;
-		v->kick = 0;
-		v->busy = true;
-		uint32_t gen = atomic_load(&v->gen);
-		pthread_mutex_unlock(&v->lock);
-		for (unsigned q = 0; q < v->nq; q++)
-			if (kick & (1u << q))
-				process_queue(v, q, gen);
-		pthread_mutex_lock(&v->lock);
-		v->busy = false;
-		pthread_cond_broadcast(&v->cond);
-	}
-	pthread_mutex_unlock(&v->lock);
-	return NULL;
-}
-
 /* ---- virtio_dev_ops ---- */
 
 static struct vblk *of(struct virtio_dev *d)
@@ -307,21 +278,12 @@ static struct vblk *of(struct virtio_dev *d)
 
 static void vblk_notify(struct virtio_dev *d, unsigned q)
 {
-	struct vblk *v = of(d);
-	pthread_mutex_lock(&v->lock);
-	v->kick |= 1u << q;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
+	vworker_kick(&of(d)->worker, q);
 }
 
 static int vblk_activate(struct virtio_dev *d)
 {
-	struct vblk *v = of(d);
-	pthread_mutex_lock(&v->lock);
-	v->active = true;
-	v->kick = (1u << v->nq) - 1; /* buffers may be there already */
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
+	vworker_activate(&of(d)->worker, of(d)->nq);
 	return 0;
 }
 
@@ -330,13 +292,8 @@ static int vblk_activate(struct virtio_dev *d)
 static void vblk_reset(struct virtio_dev *d)
 {
 	struct vblk *v = of(d);
-	pthread_mutex_lock(&v->lock);
-	v->active = false;
-	v->kick = 0;
 	atomic_fetch_add(&v->gen, 1);
-	while (v->busy)
-		pthread_cond_wait(&v->cond, &v->lock);
-	pthread_mutex_unlock(&v->lock);
+	vworker_pause(&v->worker);
 	if (v->b)
 		blk_drain(v->b);
 	v->config[C_WRITEBACK] = v->b && blk_write_cache(v->b);
@@ -390,11 +347,10 @@ int vblk_create(struct blk *b, struct guest_mem *gm, const struct vblk_config *c
 	v->config[C_WZ_MAY_UNMAP] = 1;
 	for (unsigned i = 0; i < nq; i++)
 		pthread_mutex_init(&v->qlock[i], NULL);
-	pthread_mutex_init(&v->lock, NULL);
-	pthread_cond_init(&v->cond, NULL);
-	int r = virtio_dev_init(&v->vdev, &v->ops, v, gm, v->config);
-	if (!r && pthread_create(&v->thread, NULL, request_thread, v))
-		r = -EAGAIN;
+	/* The worker first: virtio_dev_init resets the device, which pauses it. */
+	int r = vworker_start(&v->worker, process_queue, v, "avmm-vblk");
+	if (!r && (r = virtio_dev_init(&v->vdev, &v->ops, v, gm, v->config)))
+		vworker_stop(&v->worker);
 	if (r) {
 		free(v);
 		return r;
@@ -415,11 +371,7 @@ void vblk_destroy(struct vblk *v)
 	pthread_mutex_lock(&v->vdev.lock);
 	vblk_reset(&v->vdev);
 	pthread_mutex_unlock(&v->vdev.lock);
-	pthread_mutex_lock(&v->lock);
-	v->stop = true;
-	pthread_cond_broadcast(&v->cond);
-	pthread_mutex_unlock(&v->lock);
-	pthread_join(v->thread, NULL);
+	vworker_stop(&v->worker);
 	blk_close(v->b);
 	virtio_dev_destroy(&v->vdev);
 	free(v);
