@@ -7,6 +7,7 @@
 #include "check.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci-host.h"
+#include "hw/pci/pci-testdev.h"
 
 #define OK(c) CHECK(c, "%s", "false")
 
@@ -237,6 +238,38 @@ int main(void)
 	check_ctx = "odd accesses";
 	EQ(cfgr(16, 1, 2), 0xffffu);
 	EQ(cfgr(16, PCI_CFG_SIZE - 2, 2), 0u);
+	/* QEMU's pci-testdev, as kvm-unit-tests drives it. */
+	check_ctx = "pci-testdev";
+	static struct pci_testdev td;
+	pci_testdev_init(&td);
+	EQ(pci_host_plug(&host, &td.pci, 4 << 3), 0);
+	EQ(cfgr(32, PCI_VENDOR_ID, 4), 0x00051b36u);
+	EQ(cfgr(32, PCI_INTERRUPT_PIN, 1), 0u);
+	cfgw(32, PCI_BAR0, 4, 0x10010000);
+	cfgw(32, PCI_BAR0 + 4, 4, 0x2000);
+	cfgw(32, PCI_COMMAND, 2, PCI_CMD_MEMORY | PCI_CMD_IO);
+	uint64_t m = 0x10010000, io = VIRT_PCIE_PIO_BASE + 0x2000;
+	EQ(bus_read32(m), 0u);                         /* no test selected */
+	for (unsigned type = 0; type < 2; type++)
+		for (unsigned k = 0; k < 3; k++) {
+			uint64_t base = type ? io : m;
+			mmio_bus_write(&bus, base, 1, k);
+			uint64_t off = bus_read32(base + 4), data = 0;
+			mmio_bus_read(&bus, base + 8, 1, &data);
+			EQ(off, (type ? 128u : 2048u) + 3 * type + k);
+			EQ(data, k == 1 ? 0xceu : 0xfau);
+			mmio_bus_write(&bus, base + off, 1, data);
+			mmio_bus_write(&bus, base + off, 1, 0x11); /* counted only by the wildcard test */
+			EQ(bus_read32(base + 12), k == 1 ? 2u : 1u);
+			char name[32] = { 0 };
+			for (unsigned i = 0; i < 31; i++) {
+				uint64_t ch = 0;
+				mmio_bus_read(&bus, base + 16 + i, 1, &ch);
+				name[i] = (char)ch;
+			}
+			OK(!strncmp(name, type ? "portio-" : "mmio-", type ? 7 : 5));
+		}
+	pci_testdev_destroy(&td);
 	pci_host_destroy(&host);
 	mmio_bus_destroy(&bus);
 	return check_summary();
