@@ -53,6 +53,7 @@ void device_list_resume(struct device_list *l)
 
 void device_list_destroy(struct device_list *l)
 {
+	device_list_quiesce(l);
 	for (unsigned i = l->n; i-- > 0;)
 		if (l->devs[i].ops->destroy)
 			l->devs[i].ops->destroy(l->devs[i].opaque);

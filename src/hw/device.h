@@ -50,7 +50,9 @@ struct device *device_list_find(struct device_list *l, const char *name);
 void device_list_reset(struct device_list *l);
 void device_list_quiesce(struct device_list *l);
 void device_list_resume(struct device_list *l);
-/* Destroys every device (reverse order) and frees the list. */
+/* Quiesces every device (so no background work of one device reaches
+ * another being destroyed: PL031's timer thread drives the GIC), then
+ * destroys them in reverse order and frees the list. No vCPU may run. */
 void device_list_destroy(struct device_list *l);
 
 #endif

@@ -27,18 +27,19 @@ int gmem_add(struct guest_mem *m, uint64_t gpa, uint64_t size, void *host, bool 
 	return 0;
 }
 
-void gmem_set_dirty_hook(struct guest_mem *m, gmem_dirty_fn *fn, void *opaque)
+void gmem_set_dirty_hook(struct guest_mem *m, const struct gmem_dirty_hook *h)
 {
-	atomic_store(&m->dirty_opaque, opaque);
-	atomic_store(&m->dirty, fn);
+	atomic_store_explicit(&m->dirty, h, memory_order_release);
 }
 
 void gmem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len)
 {
-	gmem_dirty_fn *fn = atomic_load_explicit(&m->dirty, memory_order_acquire);
-	if (fn)
-		fn(atomic_load(&m->dirty_opaque), gpa, len);
+	const struct gmem_dirty_hook *h = atomic_load_explicit(&m->dirty, memory_order_acquire);
+	if (h && h->fn && len)
+		h->fn(h->opaque, gpa, len);
 }
+
+static void mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len) { gmem_mark_dirty(m, gpa, len); }
 
 /* The region holding gpa, or NULL (a handful of regions: binary search is
  * not worth it). */
@@ -56,7 +57,7 @@ void *gmem_ptr(struct guest_mem *m, uint64_t gpa, uint64_t len, bool write)
 	if (!r || !len || len > r->size - (gpa - r->gpa) || (write && r->readonly))
 		return NULL;
 	if (write)
-		gmem_mark_dirty(m, gpa, len);
+		mark_dirty(m, gpa, len);
 	return r->host + (gpa - r->gpa);
 }
 
@@ -122,7 +123,7 @@ int gmem_write(struct guest_mem *m, uint64_t gpa, const void *src, size_t len)
 	struct copy_ctx c = { (uint8_t *)src, true };
 	int r = walk(m, gpa, len, true, copy_piece, &c);
 	if (!r && len)
-		gmem_mark_dirty(m, gpa, len);
+		mark_dirty(m, gpa, len);
 	return r;
 }
 
@@ -147,6 +148,6 @@ int gmem_iov(struct guest_mem *m, uint64_t gpa, uint64_t len, bool write, struct
 	if (r)
 		return r;
 	if (write && len)
-		gmem_mark_dirty(m, gpa, len);
+		mark_dirty(m, gpa, len);
 	return (int)c.n;
 }

@@ -8,7 +8,15 @@
  *
  * The region set is fixed when the machine is built (before any vCPU or
  * device thread runs), so lookups take no lock; the dirty hook may be
- * changed at run time (atomic). */
+ * changed at run time (one atomic pointer to a caller-owned hook, so a
+ * writer never sees one hook's function with another's argument).
+ *
+ * Dirty reporting: gmem_write reports its range after copying. gmem_ptr
+ * and gmem_iov for a write report the range when they hand it out (enough
+ * for a snapshot taken with devices quiesced); a device that writes through
+ * the pointer or iovecs later must also call gmem_mark_dirty when its
+ * writes are done (what live tracking needs: a page copied between the
+ * hand-out and the write would otherwise be lost). */
 #ifndef AVMM_HW_GUEST_MEM_H
 #define AVMM_HW_GUEST_MEM_H
 
@@ -26,24 +34,27 @@ struct gmem_region {
 	bool readonly;           /* device writes refused (e.g. a ROM) */
 };
 
-typedef void gmem_dirty_fn(void *opaque, uint64_t gpa, uint64_t len);
+struct gmem_dirty_hook {
+	void (*fn)(void *opaque, uint64_t gpa, uint64_t len);
+	void *opaque;
+};
 
 struct guest_mem {
 	struct gmem_region r[GMEM_MAX_REGIONS]; /* sorted by gpa, non-overlapping */
 	unsigned n;
-	gmem_dirty_fn *_Atomic dirty;
-	void *_Atomic dirty_opaque;
+	const struct gmem_dirty_hook *_Atomic dirty;
 };
 
 void gmem_init(struct guest_mem *m);
 /* Add host memory at [gpa, gpa+size). 0, -EEXIST (overlap), -ENOSPC, -EINVAL. */
 int gmem_add(struct guest_mem *m, uint64_t gpa, uint64_t size, void *host, bool readonly);
-/* Install (or with NULL remove) the dirty hook. */
-void gmem_set_dirty_hook(struct guest_mem *m, gmem_dirty_fn *fn, void *opaque);
-
-/* Report [gpa, gpa+len) written by a device through a pointer it kept
- * (ring structures mapped once). */
+/* Install (or with NULL remove) the dirty hook. The hook must stay valid
+ * until no device can be writing (replace it, then quiesce the devices). */
+void gmem_set_dirty_hook(struct guest_mem *m, const struct gmem_dirty_hook *h);
+/* Report [gpa, gpa+len) written (a device's writes through gmem_ptr or
+ * gmem_iov are done). len 0: nothing. */
 void gmem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len);
+
 /* Host pointer to [gpa, gpa+len) if it lies in one region (for a write: a
  * writable one, and the range is reported dirty), else NULL. len 0 is
  * refused. Use for structures that must be contiguous (ring headers). */

@@ -379,3 +379,46 @@ const char *pl011_fdt_node(struct fdt_builder *b, uint64_t base, uint32_t spi, u
 	fdtb_prop_strs(b, n, "clock-names", "uartclk", "apb_pclk", NULL);
 	return b->err ? NULL : n;
 }
+
+/* ---- the device interface (hw/device.h) ---- */
+#include <stdlib.h>
+
+#include "hw/device.h"
+
+static void dev_reset(void *o) { pl011_reset(o); }
+static size_t dev_state_size(void *o) { (void)o; return sizeof(struct pl011_state); }
+
+static int dev_save(void *o, void *buf, size_t len)
+{
+	struct pl011_state s;
+	if (len != sizeof(s))
+		return -EINVAL;
+	pl011_save(o, &s);
+	memcpy(buf, &s, sizeof(s));
+	return 0;
+}
+
+static int dev_load(void *o, const void *buf, size_t len, uint32_t version)
+{
+	struct pl011_state s;
+	if (len != sizeof(s) || version != PL011_STATE_VERSION)
+		return -EINVAL;
+	memcpy(&s, buf, sizeof(s)); /* buf may be unaligned */
+	return pl011_restore(o, &s);
+}
+
+static void dev_destroy(void *o)
+{
+	pl011_destroy(o);
+	free(o);
+}
+
+const struct device_ops pl011_device_ops = {
+	.type = "pl011",
+	.state_version = PL011_STATE_VERSION,
+	.reset = dev_reset,
+	.state_size = dev_state_size,
+	.save = dev_save,
+	.load = dev_load,
+	.destroy = dev_destroy,
+};

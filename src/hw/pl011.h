@@ -176,4 +176,9 @@ int pl011_restore(struct pl011 *d, const struct pl011_state *s);
  * or NULL with the builder's error set. */
 const char *pl011_fdt_node(struct fdt_builder *b, uint64_t base, uint32_t spi, uint32_t clk_phandle);
 
+/* The device interface (hw/device.h): reset, save/load of struct
+ * pl011_state, destroy = pl011_destroy + free (a heap-allocated device). */
+struct device_ops;
+extern const struct device_ops pl011_device_ops;
+
 #endif

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "hw/device.h"
 #include "machine/fdt.h"
 
 #define NS 1000000000ll
@@ -84,6 +86,10 @@ static void *timer_main(void *opaque)
 	struct pl031 *d = opaque;
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
+		if (d->paused) {
+			pthread_cond_wait(&d->wake, &d->lock);
+			continue;
+		}
 		int64_t t = now_ns(d);
 		check(d, t);
 		update_irq(d);
@@ -241,6 +247,24 @@ int64_t pl031_deadline_ns(struct pl031 *d)
 	return dl;
 }
 
+void pl031_quiesce(struct pl031 *d)
+{
+	/* The thread works only under the lock: once paused is set it does
+	 * nothing more until resume. */
+	pthread_mutex_lock(&d->lock);
+	d->paused = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
+void pl031_resume(struct pl031 *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->paused = false;
+	if (d->thread_running)
+		pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
 void pl031_save(struct pl031 *d, struct pl031_state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -276,3 +300,47 @@ const char *pl031_fdt_node(struct fdt_builder *b, uint64_t base, uint32_t spi, u
 	fdtb_prop_str(b, n, "clock-names", "apb_pclk");
 	return b->err ? NULL : n;
 }
+
+/* ---- the device interface (hw/device.h) ---- */
+
+static void dev_reset(void *o) { pl031_reset(o); }
+static void dev_quiesce(void *o) { pl031_quiesce(o); }
+static void dev_resume(void *o) { pl031_resume(o); }
+static size_t dev_state_size(void *o) { (void)o; return sizeof(struct pl031_state); }
+
+static int dev_save(void *o, void *buf, size_t len)
+{
+	struct pl031_state s;
+	if (len != sizeof(s))
+		return -EINVAL;
+	pl031_save(o, &s);
+	memcpy(buf, &s, sizeof(s));
+	return 0;
+}
+
+static int dev_load(void *o, const void *buf, size_t len, uint32_t version)
+{
+	struct pl031_state s;
+	if (len != sizeof(s) || version != PL031_STATE_VERSION)
+		return -EINVAL;
+	memcpy(&s, buf, sizeof(s)); /* buf may be unaligned */
+	return pl031_restore(o, &s);
+}
+
+static void dev_destroy(void *o)
+{
+	pl031_destroy(o);
+	free(o);
+}
+
+const struct device_ops pl031_device_ops = {
+	.type = "pl031",
+	.state_version = PL031_STATE_VERSION,
+	.reset = dev_reset,
+	.quiesce = dev_quiesce,
+	.resume = dev_resume,
+	.state_size = dev_state_size,
+	.save = dev_save,
+	.load = dev_load,
+	.destroy = dev_destroy,
+};

@@ -24,7 +24,13 @@
  * created with `timer_thread`, in its own thread that sleeps until the next
  * match deadline (pl031_deadline_ns(), also usable by a VMM event loop).
  *
- * Locking: a mutex per device; the irq_line is called with it held. */
+ * Locking: a mutex per device; the irq_line is called with it held. Its MMIO
+ * callbacks lock themselves (register it with mmio_bus_register).
+ *
+ * Lifecycle (hw/device.h, pl031_device_ops): reset as above (the timer
+ * thread keeps running and re-evaluates its deadline); quiesce pauses the
+ * timer thread (it drives no line until resume; register accesses still
+ * evaluate the match); save/load of struct pl031_state. */
 #ifndef AVMM_HW_PL031_H
 #define AVMM_HW_PL031_H
 
@@ -81,6 +87,7 @@ struct pl031 {
 	pthread_cond_t wake; /* the timer thread: registers changed or stop */
 	pthread_t thread;
 	bool thread_running, stop;
+	bool paused; /* quiesced: the timer thread leaves the line alone (pl031_quiesce) */
 	struct pl031_config cfg;
 	struct pl031_regs r;
 	bool irq_level; /* last level driven */
@@ -101,6 +108,10 @@ void pl031_poll(struct pl031 *d);
  * change the interrupt line, or INT64_MAX if none is pending. */
 int64_t pl031_deadline_ns(struct pl031 *d);
 
+/* Pause / restart the timer thread's evaluation (no-op without one). */
+void pl031_quiesce(struct pl031 *d);
+void pl031_resume(struct pl031 *d);
+
 void pl031_save(struct pl031 *d, struct pl031_state *s);
 /* 0, or -EINVAL (state untouched) for a wrong version/size or bad values. */
 int pl031_restore(struct pl031 *d, const struct pl031_state *s);
@@ -108,5 +119,9 @@ int pl031_restore(struct pl031 *d, const struct pl031_state *s);
 /* "pl031@BASE" (compatible "arm,pl031", "arm,primecell"; SPI `spi`, level
  * high; apb_pclk). Returns the node's path, or NULL with the builder's error. */
 const char *pl031_fdt_node(struct fdt_builder *b, uint64_t base, uint32_t spi, uint32_t clk_phandle);
+
+/* destroy = pl031_destroy + free (a heap-allocated device). */
+struct device_ops;
+extern const struct device_ops pl031_device_ops;
 
 #endif

@@ -1,7 +1,10 @@
 #include "hw/testdev.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "hw/device.h"
 
 void testdev_init(struct testdev *d)
 {
@@ -10,6 +13,14 @@ void testdev_init(struct testdev *d)
 }
 
 void testdev_destroy(struct testdev *d) { pthread_mutex_destroy(&d->lock); }
+
+void testdev_reset(struct testdev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->n = 0;
+	d->dropped = 0;
+	pthread_mutex_unlock(&d->lock);
+}
 
 static bool width_ok(unsigned size) { return size == 1 || size == 2 || size == 4 || size == 8; }
 
@@ -87,3 +98,17 @@ void testdev_dump(struct testdev *d, FILE *f)
 	}
 	pthread_mutex_unlock(&d->lock);
 }
+
+static void dev_reset(void *o) { testdev_reset(o); }
+
+static void dev_destroy(void *o)
+{
+	testdev_destroy(o);
+	free(o);
+}
+
+const struct device_ops testdev_device_ops = {
+	.type = "testdev",
+	.reset = dev_reset,
+	.destroy = dev_destroy,
+};

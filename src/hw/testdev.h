@@ -13,7 +13,12 @@
  *   0x1010         DROPPED (read): accesses not recorded because the log was full
  *   0x1100 + 32*i  entry i (read): +0 offset, +8 size | write << 8, +16 value
  * Control registers are not recorded; they accept 64-bit reads/writes (other
- * widths read as zero / are ignored). */
+ * widths read as zero / are ignored).
+ *
+ * Locking: its own mutex; the MMIO callbacks lock themselves (several
+ * vCPUs may access it at once: each access is recorded whole, in some
+ * order). Reset (testdev_device_ops) clears the log as CLEAR does; the
+ * total count is the host's statistic and survives. No save/load. */
 #ifndef AVMM_HW_TESTDEV_H
 #define AVMM_HW_TESTDEV_H
 
@@ -53,11 +58,16 @@ static inline uint8_t testdev_byte(uint64_t off) { return (uint8_t)(off * 7 + 0x
 
 void testdev_init(struct testdev *d);
 void testdev_destroy(struct testdev *d);
+void testdev_reset(struct testdev *d);
 uint64_t testdev_read(void *opaque, uint64_t off, unsigned size);
 void testdev_write(void *opaque, uint64_t off, unsigned size, uint64_t val);
 /* For the MMIO bus: widths 1, 2, 4 and 8. */
 extern const struct mmio_ops testdev_mmio_ops;
 /* The log, one access a line. */
 void testdev_dump(struct testdev *d, FILE *f);
+
+/* destroy = testdev_destroy + free (a heap-allocated device). */
+struct device_ops;
+extern const struct device_ops testdev_device_ops;
 
 #endif

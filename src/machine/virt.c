@@ -19,14 +19,12 @@
 
 /* ---- guest memory as the MMIO exit path sees it ---- */
 
+/* The CPU's own access (ISV=0 emulation, hvc patching): RAM and flash,
+ * writable (gmem marks flash read-only for devices only). */
 static void *mem_ram(void *opaque, uint64_t ipa, uint64_t len)
 {
 	struct vm *vm = opaque;
-	if (ipa >= vm->ram_base && ipa - vm->ram_base <= vm->ram_size && len <= vm->ram_size - (ipa - vm->ram_base))
-		return vm->ram + (ipa - vm->ram_base);
-	if (vm->flash && ipa < vm->flash_size && len <= vm->flash_size - ipa)
-		return vm->flash + ipa;
-	return NULL;
+	return gmem_ptr(&vm->gmem, ipa, len, false);
 }
 
 static void log_unassigned(struct vm *vm, const char *what, uint64_t ipa, unsigned size)
@@ -121,8 +119,18 @@ static int virt_gic(struct vm *vm, const struct vm_opts *o)
 		}
 	}
 	struct gicv3_config gc = { .num_cpus = vm->ncpus, .cpu_irq = vm_cpu_irq, .opaque = vm };
-	if (gicv3_create(&gc, &vm->gic) || gicv3_map(vm->gic, &vm->bus, GICV3_VIRT_DIST_BASE, GICV3_VIRT_REDIST_BASE)) {
+	if (gicv3_create(&gc, &vm->gic)) {
+		vm->gic = NULL;
 		fprintf(stderr, "avmm: cannot create the GICv3\n");
+		return -1;
+	}
+	if (device_list_add(&vm->devices, &gicv3_device_ops, vm->gic, "gicv3")) {
+		gicv3_destroy(vm->gic);
+		vm->gic = NULL;
+		return -1;
+	}
+	if (gicv3_map(vm->gic, &vm->bus, GICV3_VIRT_DIST_BASE, GICV3_VIRT_REDIST_BASE)) {
+		fprintf(stderr, "avmm: cannot map the GICv3\n");
 		return -1;
 	}
 	return 0;
@@ -260,27 +268,58 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 			vm->boot_pc = bl.kernel_entry;
 	}
 
-	/* Devices (the GIC comes with the accelerator, below). */
+	/* Guest memory as devices (DMA) and the MMIO exit path see it: RAM,
+	 * and the flash, which devices may read but not write. */
+	if (gmem_add(&vm->gmem, vm->ram_base, vm->ram_size, vm->ram, false) ||
+	    (vm->flash && gmem_add(&vm->gmem, VIRT_FLASH_BASE, vm->flash_size, vm->flash, true)))
+		return -1;
+
+	/* Devices (the GIC comes with the accelerator, below), each in
+	 * vm->devices as soon as it exists (virt_destroy frees the list). Their
+	 * MMIO callbacks lock themselves: no bus lock. */
 	bool cerr;
-	vm->uart = calloc(1, sizeof(*vm->uart));
-	vm->rtc = calloc(1, sizeof(*vm->rtc));
-	if (!vm->uart || !vm->rtc)
+	struct pl011 *uart = calloc(1, sizeof(*uart));
+	if (!uart)
 		return -1;
 	struct pl011_config uc = { .tx = uart_tx, .tx_opaque = vm, .irq = { spi_set, vm, VIRT_UART_SPI } };
-	pl011_init(vm->uart, &uc);
+	pl011_init(uart, &uc);
+	if (device_list_add(&vm->devices, &pl011_device_ops, uart, "pl011@9000000")) {
+		pl011_destroy(uart);
+		free(uart);
+		return -1;
+	}
+	vm->uart = uart;
+	struct pl031 *rtc = calloc(1, sizeof(*rtc));
+	if (!rtc)
+		return -1;
 	struct pl031_config rc = { .irq = { spi_set, vm, VIRT_RTC_SPI }, .timer_thread = true };
-	if (pl031_init(vm->rtc, &rc)) {
+	if (pl031_init(rtc, &rc)) {
+		free(rtc);
 		fprintf(stderr, "avmm: cannot start the RTC\n");
 		return -1;
 	}
-	mmio_bus_register(&vm->bus, VIRT_UART_BASE, PL011_MMIO_SIZE, &uart_ops, vm->uart, "pl011");
-	mmio_bus_register(&vm->bus, VIRT_RTC_BASE, PL031_MMIO_SIZE, &rtc_ops, vm->rtc, "pl031");
+	if (device_list_add(&vm->devices, &pl031_device_ops, rtc, "pl031@9010000")) {
+		pl031_destroy(rtc);
+		free(rtc);
+		return -1;
+	}
+	vm->rtc = rtc;
+	if (mmio_bus_register(&vm->bus, VIRT_UART_BASE, PL011_MMIO_SIZE, &uart_ops, vm->uart, "pl011") ||
+	    mmio_bus_register(&vm->bus, VIRT_RTC_BASE, PL031_MMIO_SIZE, &rtc_ops, vm->rtc, "pl031"))
+		return -1;
 	if (o->testdev) {
-		vm->testdev = calloc(1, sizeof(*vm->testdev));
-		if (!vm->testdev)
+		struct testdev *td = calloc(1, sizeof(*td));
+		if (!td)
 			return -1;
-		testdev_init(vm->testdev);
-		mmio_bus_register(&vm->bus, TESTDEV_BASE, TESTDEV_SIZE, &testdev_ops, vm->testdev, "testdev");
+		testdev_init(td);
+		if (device_list_add(&vm->devices, &testdev_device_ops, td, "testdev")) {
+			testdev_destroy(td);
+			free(td);
+			return -1;
+		}
+		vm->testdev = td;
+		if (mmio_bus_register(&vm->bus, TESTDEV_BASE, TESTDEV_SIZE, &testdev_ops, vm->testdev, "testdev"))
+			return -1;
 	}
 	vm->mem = (struct mmio_exit_mem){ mem_ram, mem_read, mem_write, mem_present, vm };
 
@@ -354,24 +393,16 @@ void virt_print_stats(struct vm *vm)
 void virt_destroy(struct vm *vm)
 {
 	console_close();
-	if (vm->testdev) {
-		if (vm->opts.testdev)
-			testdev_dump(vm->testdev, stderr);
-		testdev_destroy(vm->testdev);
-		free(vm->testdev);
-	}
-	if (vm->rtc) {
-		pl031_destroy(vm->rtc);
-		free(vm->rtc);
-	}
-	if (vm->uart) {
-		pl011_destroy(vm->uart);
-		free(vm->uart);
-	}
+	if (vm->testdev && vm->opts.testdev)
+		testdev_dump(vm->testdev, stderr);
+	/* Every device (quiesced first: the RTC's timer thread drives the GIC). */
+	device_list_destroy(&vm->devices);
+	vm->testdev = NULL;
+	vm->rtc = NULL;
+	vm->uart = NULL;
+	vm->gic = NULL;
 	if (vm->avm)
 		accel_vm_destroy(vm->avm);
-	if (vm->gic)
-		gicv3_destroy(vm->gic);
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->flash)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "accel/accel.h"
+#include "hw/device.h"
+#include "hw/guest-mem.h"
 #include "hw/mmio.h"
 #include "arch/apple-services.h"
 #include "vmm/hvc-patch.h"
@@ -82,6 +84,8 @@ struct vm {
 	uint64_t flash_size;
 	struct mmio_bus bus;
 	struct mmio_exit_mem mem;
+	struct guest_mem gmem;      /* RAM and flash, for devices (DMA) and mem.ram */
+	struct device_list devices; /* every device, in creation order (hw/device.h) */
 	struct gicv3 *gic;          /* the user-space GIC; NULL with kgic */
 	bool kgic;                  /* the accelerator's in-kernel GIC */
 	uint64_t kgic_redist_size;  /* its redistributor region */

@@ -1,6 +1,7 @@
 /* GICv2m MSI frame: see gicv2m.h. */
 #include <errno.h>
 
+#include "hw/device.h"
 #include "hw/gic/gicv2m.h"
 #include "hw/gic/gicv3-internal.h"
 #include "hw/mmio.h"
@@ -53,3 +54,6 @@ void gicv2m_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 	}
 	guest_error(m, "write", off, size, val);
 }
+
+/* Stateless: embedded in its owner, which frees it. */
+const struct device_ops gicv2m_device_ops = { .type = "gicv2m" };

@@ -9,8 +9,10 @@
  * MSI_SETSPI_NS (0x040, WO), MSI_IIDR (0xFCC, RO); 32-bit accesses only;
  * everything else reads as zero and ignores writes (rate-limited log of the
  * GIC). A SETSPI write of an INTID outside the frame's range is ignored.
- * The frame has no state of its own (nothing to save). Lock order: its MMIO
- * callback runs under the bus lock and takes the GIC lock. */
+ * The frame has no state of its own (nothing to save or reset: its
+ * gicv2m_device_ops has no operations). Locking: none of its own (its
+ * configuration is fixed at init); its callbacks take the GIC lock, so they
+ * lock themselves (register with mmio_bus_register). */
 #ifndef AVMM_HW_GIC_GICV2M_H
 #define AVMM_HW_GIC_GICV2M_H
 
@@ -40,5 +42,8 @@ int gicv2m_init(struct gicv2m *m, struct gicv3 *gic, unsigned spi_base, unsigned
 int gicv2m_map(struct gicv2m *m, struct mmio_bus *bus, uint64_t base);
 uint64_t gicv2m_read(void *m, uint64_t off, unsigned size);
 void gicv2m_write(void *m, uint64_t off, unsigned size, uint64_t val);
+
+struct device_ops;
+extern const struct device_ops gicv2m_device_ops;
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/device.h"
 #include "hw/gic/gicv3-internal.h"
 #include "hw/mmio.h"
 
@@ -432,3 +433,46 @@ uint32_t gic_cfg_write(uint32_t edge, unsigned half, uint32_t v, uint32_t m)
 	}
 	return edge;
 }
+
+/* ---- the device interface (hw/device.h) ---- */
+
+static void dev_reset(void *o) { gicv3_reset(o); }
+static size_t dev_state_size(void *o) { (void)o; return sizeof(struct gicv3_state); }
+
+static int dev_save(void *o, void *buf, size_t len)
+{
+	if (len != sizeof(struct gicv3_state))
+		return -EINVAL;
+	struct gicv3_state *st = malloc(sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	gicv3_save(o, st);
+	memcpy(buf, st, sizeof(*st));
+	free(st);
+	return 0;
+}
+
+static int dev_load(void *o, const void *buf, size_t len, uint32_t version)
+{
+	if (len != sizeof(struct gicv3_state) || version != GICV3_STATE_VERSION)
+		return -EINVAL;
+	struct gicv3_state *st = malloc(sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	memcpy(st, buf, sizeof(*st)); /* buf may be unaligned */
+	int r = gicv3_restore(o, st);
+	free(st);
+	return r;
+}
+
+static void dev_destroy(void *o) { gicv3_destroy(o); }
+
+const struct device_ops gicv3_device_ops = {
+	.type = "gicv3",
+	.state_version = GICV3_STATE_VERSION,
+	.reset = dev_reset,
+	.state_size = dev_state_size,
+	.save = dev_save,
+	.load = dev_load,
+	.destroy = dev_destroy,
+};

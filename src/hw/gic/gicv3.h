@@ -17,12 +17,18 @@
  *   per group (ICC_AP{0,1}R<n>; higher n are UNDEFINED);
  * - the reset values below (gicv3_reset).
  *
- * Locking: the GIC state has its own mutex. Lock order: the MMIO bus lock
- * (src/hw/mmio.h) is taken before the GIC lock (MMIO callbacks run under the
- * bus lock and take the GIC lock), never the reverse: nothing in this module
- * calls into the bus. The cpu_irq callback runs with the GIC lock held; it
- * must not call back into the GIC (it should record the levels and kick the
- * vCPU: hv_vcpus_exit / condition variable of the WFI sleep). */
+ * Locking: the GIC state has its own mutex, taken by every entry point
+ * (MMIO callbacks lock themselves: register with mmio_bus_register, no bus
+ * lock exists). Lock order: a device's own lock (PL011, PL031 drive their
+ * SPI with it held) before the GIC lock, the GIC lock before vm->lock;
+ * nothing in this module calls into the bus or into a device. The cpu_irq
+ * callback runs with the GIC lock held; it must not call back into the GIC
+ * (it should record the levels and kick the vCPU: hv_vcpus_exit / condition
+ * variable of the WFI sleep).
+ *
+ * Lifecycle (hw/device.h, gicv3_device_ops): reset = gicv3_reset (every
+ * CPU interface and redistributor too), save/load of struct gicv3_state,
+ * destroy = gicv3_destroy. */
 #ifndef AVMM_HW_GIC_GICV3_H
 #define AVMM_HW_GIC_GICV3_H
 
@@ -210,5 +216,8 @@ int gicv3_restore(struct gicv3 *gic, const struct gicv3_state *st);
 #define ICC_SRE_EL1 GICV3_ICC(12, 12, 5)
 #define ICC_IGRPEN0_EL1 GICV3_ICC(12, 12, 6)
 #define ICC_IGRPEN1_EL1 GICV3_ICC(12, 12, 7)
+
+struct device_ops;
+extern const struct device_ops gicv3_device_ops;
 
 #endif
