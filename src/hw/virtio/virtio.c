@@ -49,6 +49,9 @@ void virtio_dev_reset(struct virtio_dev *d)
 	atomic_store(&d->isr, 0);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		vq_reset(&d->vq[i]);
+		/* The size starts at the maximum (PCI's queue_size reads it, §4.1.4.3). */
+		if (i < d->ops->num_queues)
+			d->vq[i].size = d->ops->queue_max;
 		d->queue_vector[i] = VIRTIO_NO_VECTOR;
 	}
 	d->config_vector = VIRTIO_NO_VECTOR;
