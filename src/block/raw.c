@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,14 +34,80 @@ struct blk {
 	unsigned nthreads;
 	pthread_t threads[MAX_THREADS];
 	struct blk_stats st;
-	bool punch_ok;                /* fallocate hole punching works here */
+	/* snapshot=on: writes go to an unlinked sparse overlay; a bit per
+	 * sector says which file holds it (readers test, writers set after
+	 * writing: both atomic). */
+	int ovl_fd;                   /* -1: no overlay */
+	_Atomic uint64_t *ovl_map;
 };
+
+static int rw_fd(struct blk *b, int fd, bool rd, uint64_t off, const struct iovec *in, unsigned cnt);
+static void blk_close_partial(struct blk *b);
+
+static bool ovl_has(struct blk *b, uint64_t sector)
+{
+	return (atomic_load_explicit(&b->ovl_map[sector / 64], memory_order_acquire) >> (sector % 64)) & 1;
+}
+
+/* The part of in[0..n) from byte `skip`, `len` long, into out (at most max). */
+static unsigned slice_iov(const struct iovec *in, unsigned n, uint64_t skip, uint64_t len, struct iovec *out,
+			  unsigned max)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n && len && k < max; i++) {
+		if (skip >= in[i].iov_len) {
+			skip -= in[i].iov_len;
+			continue;
+		}
+		uint64_t take = in[i].iov_len - skip < len ? in[i].iov_len - skip : len;
+		out[k++] = (struct iovec){ (uint8_t *)in[i].iov_base + skip, (size_t)take };
+		len -= take;
+		skip = 0;
+	}
+	return k;
+}
+
+/* snapshot=on: reads take each run of sectors from the file that holds it;
+ * writes go to the overlay, then mark their sectors. */
+static int ovl_rw(struct blk *b, struct blk_req *r)
+{
+	uint64_t first = r->offset / 512, n = r->len / 512;
+	if (r->op == BLK_WRITE) {
+		int e = rw_fd(b, b->ovl_fd, false, r->offset, r->iov, r->iovcnt);
+		for (uint64_t s = first; !e && s < first + n; s++)
+			atomic_fetch_or_explicit(&b->ovl_map[s / 64], 1ull << (s % 64), memory_order_release);
+		return e;
+	}
+	struct iovec sub[1024];
+	for (uint64_t s = first; s < first + n;) {
+		bool in_ovl = ovl_has(b, s);
+		uint64_t e = s + 1;
+		while (e < first + n && ovl_has(b, e) == in_ovl)
+			e++;
+		unsigned k = slice_iov(r->iov, r->iovcnt, (s - first) * 512, (e - s) * 512, sub, 1024);
+		int err = rw_fd(b, in_ovl ? b->ovl_fd : b->fd, true, s * 512, sub, k);
+		if (err)
+			return err;
+		s = e;
+	}
+	return 0;
+}
 
 static int do_rw(struct blk *b, struct blk_req *r)
 {
-	uint64_t off = r->offset;
-	struct iovec local[64], *iov = r->iov;
-	unsigned cnt = r->iovcnt;
+	if (b->ovl_fd >= 0)
+		return ovl_rw(b, r);
+	int err = rw_fd(b, b->fd, r->op == BLK_READ, r->offset, r->iov, r->iovcnt);
+	if (!err && r->op == BLK_WRITE &&
+	    (r->fua || b->cache == BLK_CACHE_WRITETHROUGH || b->cache == BLK_CACHE_DIRECTSYNC) && b->cache != BLK_CACHE_UNSAFE)
+		err = host_sync_data(b->fd);
+	return err;
+}
+
+static int rw_fd(struct blk *b, int fd, bool rd, uint64_t off, const struct iovec *in, unsigned cnt)
+{
+	(void)b;
+	struct iovec local[64], *iov;
 	if (cnt > 64) {
 		/* Advance through a copy: partial transfers edit the vector. */
 		iov = malloc(cnt * sizeof(*iov));
@@ -49,12 +116,12 @@ static int do_rw(struct blk *b, struct blk_req *r)
 	} else {
 		iov = local;
 	}
-	memcpy(iov, r->iov, cnt * sizeof(*iov));
+	memcpy(iov, in, cnt * sizeof(*iov));
 	struct iovec *v = iov;
 	int err = 0;
 	while (cnt) {
 		int n = cnt > IOV_MAX ? IOV_MAX : (int)cnt;
-		ssize_t k = r->op == BLK_READ ? preadv(b->fd, v, n, (off_t)off) : pwritev(b->fd, v, n, (off_t)off);
+		ssize_t k = rd ? preadv(fd, v, n, (off_t)off) : pwritev(fd, v, n, (off_t)off);
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -62,7 +129,7 @@ static int do_rw(struct blk *b, struct blk_req *r)
 			break;
 		}
 		if (k == 0) {
-			if (r->op == BLK_READ) { /* past the end of a file: zeros */
+			if (rd) { /* past the end of a file: zeros */
 				for (unsigned i = 0; i < cnt; i++)
 					memset(v[i].iov_base, 0, v[i].iov_len);
 				break;
@@ -83,9 +150,6 @@ static int do_rw(struct blk *b, struct blk_req *r)
 	}
 	if (iov != local)
 		free(iov);
-	if (!err && r->op == BLK_WRITE &&
-	    (r->fua || b->cache == BLK_CACHE_WRITETHROUGH || b->cache == BLK_CACHE_DIRECTSYNC) && b->cache != BLK_CACHE_UNSAFE)
-		err = host_sync_data(b->fd);
 	return err;
 }
 
@@ -108,6 +172,22 @@ static int write_zeroes(struct blk *b, uint64_t off, uint64_t len)
 
 static int do_discard(struct blk *b, struct blk_req *r, bool zero)
 {
+	if (b->ovl_fd >= 0) {
+		/* The base is never touched: the overlay holds the zeroes. */
+		if (!zero)
+			return 0;
+		static const uint8_t z[65536];
+		for (uint64_t o = 0; o < r->len;) {
+			uint64_t n = r->len - o < sizeof(z) ? r->len - o : sizeof(z);
+			struct iovec iv = { (void *)z, (size_t)n };
+			struct blk_req w = { .op = BLK_WRITE, .offset = r->offset + o, .len = n, .iov = &iv, .iovcnt = 1 };
+			int e = ovl_rw(b, &w);
+			if (e)
+				return e;
+			o += n;
+		}
+		return 0;
+	}
 	int e = host_punch_hole(b->fd, b->is_bdev, r->offset, r->len);
 	if (!e)
 		return 0;
@@ -120,7 +200,7 @@ static int run(struct blk *b, struct blk_req *r)
 	switch (r->op) {
 	case BLK_READ:
 	case BLK_WRITE: return do_rw(b, r);
-	case BLK_FLUSH: return b->cache == BLK_CACHE_UNSAFE ? 0 : host_sync_data(b->fd);
+	case BLK_FLUSH: return b->cache == BLK_CACHE_UNSAFE || b->ovl_fd >= 0 ? 0 : host_sync_data(b->fd);
 	case BLK_DISCARD: return do_discard(b, r, false);
 	case BLK_WRITE_ZEROES: return do_discard(b, r, true);
 	}
@@ -205,11 +285,9 @@ void blk_drain(struct blk *b)
 int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	if (o->snapshot) {
-		snprintf(err, errlen, "%s: snapshot=on is not supported yet (copy the image instead)", path);
-		return -ENOTSUP;
-	}
-	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	/* snapshot=on: the image is only read (and shared-locked). */
+	bool ro_file = o->readonly || o->snapshot;
+	int flags = (ro_file ? O_RDONLY : O_RDWR) | O_CLOEXEC;
 #ifdef O_DIRECT
 	if (o->cache == BLK_CACHE_NONE || o->cache == BLK_CACHE_DIRECTSYNC)
 		flags |= O_DIRECT;
@@ -249,7 +327,7 @@ int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char 
 			 size ? "smaller than 512 bytes" : "empty");
 		return -EINVAL;
 	}
-	int r = host_lock_file(fd, !o->readonly);
+	int r = host_lock_file(fd, !ro_file);
 	if (r) {
 		close(fd);
 		if (r == -EAGAIN)
@@ -271,6 +349,24 @@ int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char 
 	b->is_bdev = bdev;
 	b->cache = o->cache;
 	b->tail = &b->head;
+	b->ovl_fd = -1;
+	if (o->snapshot && !o->readonly) {
+		const char *tmp = getenv("TMPDIR");
+		char tpl[4096];
+		snprintf(tpl, sizeof(tpl), "%s/avmm-snapshot-XXXXXX", tmp && *tmp ? tmp : "/var/tmp");
+		b->ovl_fd = mkstemp(tpl);
+		b->ovl_map = calloc((b->size / 512 + 63) / 64, 8);
+		if (b->ovl_fd < 0 || !b->ovl_map || ftruncate(b->ovl_fd, (off_t)b->size)) {
+			int e = errno;
+			if (b->ovl_fd >= 0)
+				unlink(tpl);
+			blk_close_partial(b);
+			snprintf(err, errlen, "'%s': snapshot=on: cannot create the temporary overlay in %s: %s (set TMPDIR)",
+				 path, tmp && *tmp ? tmp : "/var/tmp", strerror(e));
+			return -e;
+		}
+		unlink(tpl); /* gone when avmm exits, however it exits */
+	}
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->work, NULL);
 	pthread_cond_init(&b->idle, NULL);
@@ -291,6 +387,15 @@ int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char 
 	}
 	*out = b;
 	return 0;
+}
+
+static void blk_close_partial(struct blk *b)
+{
+	if (b->ovl_fd >= 0)
+		close(b->ovl_fd);
+	free(b->ovl_map);
+	close(b->fd);
+	free(b);
 }
 
 uint64_t blk_size(const struct blk *b)
@@ -319,9 +424,12 @@ void blk_close(struct blk *b)
 	pthread_mutex_unlock(&b->lock);
 	for (unsigned i = 0; i < b->nthreads; i++)
 		pthread_join(b->threads[i], NULL);
-	if (!b->readonly && b->cache != BLK_CACHE_UNSAFE)
+	if (!b->readonly && b->cache != BLK_CACHE_UNSAFE && b->ovl_fd < 0)
 		host_sync_data(b->fd);
 	close(b->fd); /* drops the lock */
+	if (b->ovl_fd >= 0)
+		close(b->ovl_fd);
+	free(b->ovl_map);
 	pthread_mutex_destroy(&b->lock);
 	pthread_cond_destroy(&b->work);
 	pthread_cond_destroy(&b->idle);

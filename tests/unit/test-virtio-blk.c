@@ -96,13 +96,13 @@ static uint8_t request(uint32_t type, uint64_t sector, uint64_t data, uint32_t l
 	return *(uint8_t *)g(STATUS);
 }
 
-static struct vblk *start(const char *path, bool ro)
+static struct vblk *start(const char *path, bool ro, bool snap)
 {
 	memset(ram, 0, RAM_SIZE);
 	ndesc = nreq = 0;
 	struct blk *b;
 	char err[256];
-	struct blk_opts o = { .readonly = ro };
+	struct blk_opts o = { .readonly = ro, .snapshot = snap };
 	if (blk_open(path, &o, &b, err, sizeof(err))) {
 		check(false, "blk_open: %s", err);
 		return NULL;
@@ -137,7 +137,7 @@ int main(void)
 	char path[] = "/tmp/avmm-vblk-XXXXXX";
 	int fd = mkstemp(path);
 	OK(fd >= 0 && ftruncate(fd, DISK) == 0);
-	struct vblk *v = start(path, false);
+	struct vblk *v = start(path, false, false);
 	if (!v)
 		return check_summary();
 	check_ctx = "config";
@@ -211,13 +211,35 @@ int main(void)
 	EQ(blk_open(path, &o, &b2, err, sizeof(err)), 0);
 	blk_close(b2);
 	check_ctx = "read-only";
-	v = start(path, true);
+	v = start(path, true, false);
 	if (v) {
 		EQ(request(1, 0, DATA, 512, false, NULL), 1);
 		EQ(request(0, 8, DATA, 512, true, NULL), 0);
 		wr(VMMIO_STATUS, 0);
 		virtio_mmio_destroy(&t);
 		vblk_destroy(v);
+	}
+	check_ctx = "snapshot=on";
+	uint8_t before[1024], after[1024];
+	OK(pread(fd, before, sizeof(before), 0) == (ssize_t)sizeof(before));
+	v = start(path, false, true);
+	if (v) {
+		struct blk *w;
+		OK(blk_open(path, &o, &w, err, sizeof(err)) == -EAGAIN); /* no writer beside it */
+		for (unsigned i = 0; i < 1024; i++)
+			((uint8_t *)g(DATA))[i] = (uint8_t)(0x5a ^ i);
+		EQ(request(1, 0, DATA, 512, false, NULL), 0);                /* sector 0 into the overlay */
+		memset(g(DATA), 0, 1024);
+		EQ(request(0, 0, DATA, 1024, true, NULL), 0);                /* sector 0 overlay, 1 base */
+		OK(((uint8_t *)g(DATA))[5] == (uint8_t)(0x5a ^ 5));
+		OK(!memcmp((uint8_t *)g(DATA) + 512, before + 512, 512));
+		OK(pread(fd, after, sizeof(after), 0) == (ssize_t)sizeof(after));
+		OK(!memcmp(before, after, sizeof(before)));                  /* the image is untouched */
+		EQ(request(4, 0, 0, 0, false, NULL), 0);
+		wr(VMMIO_STATUS, 0);
+		virtio_mmio_destroy(&t);
+		vblk_destroy(v);
+		OK(pread(fd, after, sizeof(after), 0) == (ssize_t)sizeof(after) && !memcmp(before, after, sizeof(before)));
 	}
 	check_ctx = "open errors";
 	OK(blk_open("/nonexistent/disk.img", &o, &b1, err, sizeof(err)) < 0 && strstr(err, "cannot open"));
