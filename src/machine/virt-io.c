@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hw/gic/gicv2m.h"
 #include "hw/gic/gicv3-its.h"
 #include "hw/pci/pci-host.h"
 #include "hw/pci/pci-testdev.h"
@@ -53,8 +54,8 @@ static void msi_route(void *opaque, uint64_t addr, uint32_t data, uint32_t devid
 	struct virt_io *io = vm->io;
 	if (io->has_its && addr == GITS_VIRT_BASE + GITS_TRANSLATER)
 		gicv3_its_translate(&io->its, devid, data);
-	else if (vm->kgic && vm->ops->gic_send_msi)
-		vm->ops->gic_send_msi(vm->avm, addr, data);
+	else if (vm->kgic_msi && addr == GICV2M_VIRT_BASE + GICV2M_MSI_SETSPI_NS)
+		vm->ops->gic_send_msi(vm->avm, addr, data); /* the framework's MSI frame; data = INTID */
 }
 
 /* ---- the device interface for what this file owns ---- */
@@ -229,12 +230,25 @@ void virt_io_fdt(struct vm *vm, struct fdt_builder *b, uint32_t gic_phandle, con
 	if (!io)
 		return;
 	uint32_t msi = 0;
-	if (io->has_its)
+	bool mbi = false;
+	if (io->has_its) {
 		msi = gicv3_its_fdt_node(b, gic_path, GITS_VIRT_BASE);
+	} else if (vm->kgic_msi) {
+		/* The in-kernel GIC's MSI frame as a GICv2m frame under the GICv3
+		 * node: Linux's GICv3 driver uses one when there are no LPIs. */
+		const char *n = fdtb_node(b, gic_path, "v2m@%llx", (unsigned long long)GICV2M_VIRT_BASE);
+		fdtb_prop_str(b, n, "compatible", "arm,gic-v2m-frame");
+		fdtb_prop_empty(b, n, "msi-controller");
+		fdtb_prop_reg(b, n, GICV2M_VIRT_BASE, GICV2M_FRAME_SIZE);
+		fdtb_prop_u32(b, n, "arm,msi-base-spi", GICV2M_VIRT_SPI_BASE);
+		fdtb_prop_u32(b, n, "arm,msi-num-spis", GICV2M_VIRT_SPI_COUNT);
+		msi = fdtb_phandle(b, n);
+		mbi = true; /* msi-parent: the frame has no #msi-cells */
+	}
 	/* Highest address first, as QEMU's tree lists them lowest first. */
 	for (unsigned i = VIRT_MMIO_COUNT; i-- > 0;)
 		virtio_mmio_fdt_node(b, io->mmio[i].base, VIRT_MMIO_SPI + i);
-	pci_host_fdt_node(&io->pci, b, gic_phandle, msi);
+	pci_host_fdt_node(&io->pci, b, gic_phandle, msi, mbi);
 }
 
 void virt_io_print_stats(struct vm *vm)

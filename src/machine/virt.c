@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "host/host.h"
+#include "hw/gic/gicv2m.h"
 #include "hw/gic/gicv3.h"
 #include "hw/pl011.h"
 #include "hw/pl031.h"
@@ -104,10 +105,18 @@ static int virt_gic(struct vm *vm, const struct vm_opts *o)
 				.redist_base = GICV3_VIRT_REDIST_BASE,
 				.redist_size = GICV3_VIRT_REDIST_REGION_SIZE,
 			};
+			/* Hypervisor.framework's GIC has an MSI frame: PCI MSIs go
+			 * there (described to Linux as GICv3 MBIs, virt-io.c). */
+			if (!strcmp(vm->ops->name, "hvf")) {
+				gc.msi_base = GICV2M_VIRT_BASE;
+				gc.msi_spi_base = GICV2M_VIRT_SPI_BASE;
+				gc.msi_spi_count = GICV2M_VIRT_SPI_COUNT;
+			}
 			r = vm->ops->gic_create(vm->avm, &gc);
 		}
 		if (!r) {
 			vm->kgic = true;
+			vm->kgic_msi = gc.msi_base != 0;
 			vm->kgic_redist_size = gc.redist_used;
 			return 0;
 		}

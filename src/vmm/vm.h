@@ -93,6 +93,7 @@ struct vm {
 	struct virt_io *io;         /* PCIe, ITS, virtio (machine/virt-io.c) */
 	struct gicv3 *gic;          /* the user-space GIC; NULL with kgic */
 	bool kgic;                  /* the accelerator's in-kernel GIC */
+	bool kgic_msi;              /* ... with an MSI frame (hvf) */
 	uint64_t kgic_redist_size;  /* its redistributor region */
 	struct pl011 *uart;
 	struct pl031 *rtc;

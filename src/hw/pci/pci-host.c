@@ -174,7 +174,8 @@ void pci_host_reset(struct pci_host *h)
 	pthread_mutex_unlock(&h->map_lock);
 }
 
-void pci_host_fdt_node(struct pci_host *h, struct fdt_builder *b, uint32_t gic_phandle, uint32_t msi_phandle)
+void pci_host_fdt_node(struct pci_host *h, struct fdt_builder *b, uint32_t gic_phandle, uint32_t msi_phandle,
+		       bool msi_parent)
 {
 	const char *n = fdtb_node(b, "/", "pcie@%" PRIx64, h->mmio_base);
 	fdtb_prop_str(b, n, "compatible", "pci-host-ecam-generic");
@@ -219,7 +220,9 @@ void pci_host_fdt_node(struct pci_host *h, struct fdt_builder *b, uint32_t gic_p
 	fdtb_prop_cells(b, n, "interrupt-map", map, m);
 	const uint32_t mask[4] = { 3u << 11, 0, 0, 7 };
 	fdtb_prop_cells(b, n, "interrupt-map-mask", mask, 4);
-	if (msi_phandle) {
+	if (msi_phandle && msi_parent) {
+		fdtb_prop_u32(b, n, "msi-parent", msi_phandle);
+	} else if (msi_phandle) {
 		const uint32_t mm[4] = { 0, msi_phandle, 0, 0x10000 };
 		fdtb_prop_cells(b, n, "msi-map", mm, 4);
 	}

@@ -13,6 +13,7 @@
 #define AVMM_HW_PCI_PCI_HOST_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "hw/mmio.h"
 #include "hw/pci/pci.h"
@@ -70,7 +71,10 @@ void pci_host_ecam_write(void *opaque, uint64_t off, unsigned size, uint64_t val
 
 struct fdt_builder;
 /* pcie@: compatible, reg (ECAM), bus-range, ranges, interrupt-map for the
- * swizzle, dma-coherent; msi-map to msi_phandle when non-zero. */
-void pci_host_fdt_node(struct pci_host *h, struct fdt_builder *b, uint32_t gic_phandle, uint32_t msi_phandle);
+ * swizzle, dma-coherent; when msi_phandle is non-zero, msi-map to it (an
+ * ITS: the requester ID is the DeviceID) or, with msi_parent, msi-parent
+ * (an MSI controller without #msi-cells: GICv3 MBIs). */
+void pci_host_fdt_node(struct pci_host *h, struct fdt_builder *b, uint32_t gic_phandle, uint32_t msi_phandle,
+		       bool msi_parent);
 
 #endif
