@@ -159,6 +159,11 @@ struct accel_ops {
 	 * value a read returns; ok false when no device answered (the backend
 	 * says what the guest sees then). */
 	int (*mmio_complete)(struct accel_vcpu *vcpu, uint64_t val, bool ok);
+	/* System reset, after every vCPU has been destroyed and before any is
+	 * created again: the VM's own state (the in-kernel GIC above all) goes
+	 * back to what vm_create + map + gic_create gave; memory contents and
+	 * the map stay. NULL: the VM keeps nothing a reset must clear (soft). */
+	int (*vm_reset)(struct accel_vm *vm);
 };
 
 /* Every VM and vCPU handle starts with its ops pointer. */
@@ -181,6 +186,10 @@ static inline void accel_vm_destroy(struct accel_vm *vm) { vm->ops->vm_destroy(v
 static inline void accel_code_written(struct accel_vm *vm, void *host, size_t size)
 {
 	vm->ops->code_written(vm, host, size);
+}
+static inline int accel_vm_reset(struct accel_vm *vm)
+{
+	return vm->ops->vm_reset ? vm->ops->vm_reset(vm) : 0;
 }
 static inline int accel_map(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags)
 {
