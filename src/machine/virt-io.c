@@ -54,7 +54,7 @@ static void msi_route(void *opaque, uint64_t addr, uint32_t data, uint32_t devid
 	if (io->has_its && addr == GITS_VIRT_BASE + GITS_TRANSLATER)
 		gicv3_its_translate(&io->its, devid, data);
 	else if (vm->kgic && vm->ops->gic_send_msi)
-		vm->ops->gic_send_msi(vm->avm, addr, data);
+		vm->ops->gic_send_msi(vm->avm, addr, data, devid);
 }
 
 /* ---- the device interface for what this file owns ---- */
