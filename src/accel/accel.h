@@ -100,6 +100,7 @@ struct accel_gic_config {
 	uint64_t dist_base;
 	uint64_t redist_base, redist_size; /* the window the machine reserved */
 	uint64_t msi_base;                 /* 0: no MSI frame */
+	uint64_t its_base;                 /* 0: no ITS (KVM's in-kernel ITS) */
 	uint32_t msi_spi_base, msi_spi_count;
 	uint64_t redist_used; /* out: the region the GIC's redistributors take
 			       * (one per vCPU the backend supports, which can
@@ -147,11 +148,12 @@ struct accel_ops {
 	 * none. gic_create: -ENOTSUP when this host lacks it (the caller may
 	 * fall back to a GIC of its own), other errors after a message. Then
 	 * any thread: gic_set_spi (INTID 32..; a level, or an edge for
-	 * edge-triggered SPIs), gic_send_msi (the MSI frame's SETSPI address
-	 * and the SPI INTID as data). */
+	 * edge-triggered SPIs), gic_send_msi (an MSI write: on HVF the MSI
+	 * frame's SETSPI address and the SPI INTID as data; on KVM the ITS's
+	 * GITS_TRANSLATER and the EventID, with the requester's DeviceID). */
 	int (*gic_create)(struct accel_vm *vm, struct accel_gic_config *cfg);
 	int (*gic_set_spi)(struct accel_vm *vm, unsigned intid, bool level);
-	int (*gic_send_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data);
+	int (*gic_send_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 	/* Any thread: the VMM wrote instructions into guest RAM through its
 	 * mapping (host, size bytes); vCPUs fetch the new ones from now on. */
 	void (*code_written)(struct accel_vm *vm, void *host, size_t size);
@@ -159,6 +161,11 @@ struct accel_ops {
 	 * value a read returns; ok false when no device answered (the backend
 	 * says what the guest sees then). */
 	int (*mmio_complete)(struct accel_vcpu *vcpu, uint64_t val, bool ok);
+	/* System reset, after every vCPU has been destroyed and before any is
+	 * created again: the VM's own state (the in-kernel GIC above all) goes
+	 * back to what vm_create + map + gic_create gave; memory contents and
+	 * the map stay. NULL: the VM keeps nothing a reset must clear (soft). */
+	int (*vm_reset)(struct accel_vm *vm);
 };
 
 /* Every VM and vCPU handle starts with its ops pointer. */
@@ -181,6 +188,10 @@ static inline void accel_vm_destroy(struct accel_vm *vm) { vm->ops->vm_destroy(v
 static inline void accel_code_written(struct accel_vm *vm, void *host, size_t size)
 {
 	vm->ops->code_written(vm, host, size);
+}
+static inline int accel_vm_reset(struct accel_vm *vm)
+{
+	return vm->ops->vm_reset ? vm->ops->vm_reset(vm) : 0;
 }
 static inline int accel_map(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags)
 {

@@ -729,11 +729,20 @@ static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 	return hv_check(hv_gic_set_spi(intid, level), "hv_gic_set_spi");
 }
 
-static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	if (!HVM(v)->gic)
 		return -ENODEV;
 	return hv_check(hv_gic_send_msi(addr, data), "hv_gic_send_msi");
+}
+
+/* System reset (every vCPU destroyed): the framework's GIC back to its
+ * reset state; nothing else in the VM outlives the vCPUs. */
+static int hvf_vm_reset(struct accel_vm *v)
+{
+	if (!HVM(v)->gic)
+		return 0;
+	return hv_check(hv_gic_reset(), "hv_gic_reset");
 }
 #else
 static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
@@ -747,10 +756,15 @@ static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 	(void)v, (void)intid, (void)level;
 	return -ENODEV;
 }
-static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	(void)v, (void)addr, (void)data;
 	return -ENODEV;
+}
+static int hvf_vm_reset(struct accel_vm *v)
+{
+	(void)v;
+	return 0; /* no hv_gic before macOS 15: nothing outlives the vCPUs */
 }
 #endif
 
@@ -789,4 +803,5 @@ const struct accel_ops accel_hvf_ops = {
 	.gic_set_spi = hvf_gic_set_spi,
 	.gic_send_msi = hvf_gic_send_msi,
 	.code_written = hvf_code_written,
+	.vm_reset = hvf_vm_reset,
 };

@@ -22,6 +22,8 @@
  * SIGUSR1 (a no-op handler) to its thread, as kvmtool and QEMU do: a vCPU
  * inside KVM_RUN returns -EINTR, one about to enter returns at once.
  *
+ * System reset (vm_reset): a new VM fd with the same memory slots and vGIC.
+ *
  * Memory: one memslot per map; protect can only flip a whole slot between
  * read-write and read-only (KVM_MEM_READONLY), anything finer is refused. */
 #include <errno.h>
@@ -57,14 +59,16 @@ struct kvm_slot {
 
 struct kvm_vm {
 	struct accel_vm base;
-	int kvm_fd, vm_fd, gic_fd;
+	int kvm_fd, vm_fd, gic_fd, its_fd;
 	uint32_t ipa_bits;
 	bool pauth, readonly_mem;
 	size_t run_size;
 	struct kvm_vcpu_init init; /* the preferred target and its features */
 	pthread_mutex_t lock;      /* slots, vCPU count, vGIC state */
 	struct kvm_slot slots[KVM_MAX_SLOTS];
+	unsigned long vm_type;     /* KVM_CREATE_VM's argument */
 	unsigned ncpus_gic;        /* vCPUs the vGIC was created for */
+	struct accel_gic_config gic_cfg; /* kept for vm_reset */
 	unsigned vcpus;            /* created so far (the next vCPU id) */
 	bool gic_ready;            /* CTRL_INIT done */
 	uint8_t spi_early[KVM_GIC_NR_IRQS / 8]; /* SPI levels raised before CTRL_INIT */
@@ -100,6 +104,26 @@ static int check_ext(int fd, long cap)
 	return r < 0 ? 0 : r;
 }
 
+/* The VM's fd (KVM_CREATE_VM with the IPA size chosen at creation) and its
+ * per-VM settings: at creation, and again at a system reset. */
+static int vm_fd_open(struct kvm_vm *vm)
+{
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, vm->vm_type);
+	if (vm->vm_fd < 0)
+		return kvm_err("KVM_CREATE_VM");
+	fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
+	/* ISV=0 data aborts to user space (the VMM's emulator) instead of
+	 * KVM_RUN failing with ENOSYS. */
+	if (check_ext(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER) > 0) {
+		struct kvm_enable_cap ec = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &ec) < 0) {
+			int r = kvm_err("KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER)");
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int kvm_vm_create(const struct accel_vm_config *cfg, struct accel_vm **out)
 {
 	int kfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -114,7 +138,7 @@ static int kvm_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		return -ENOMEM;
 	}
 	vm->kvm_fd = kfd;
-	vm->vm_fd = vm->gic_fd = -1;
+	vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	int r = 0;
 	/* IPA size: the host's maximum unless the VMM asks for less; a kernel
@@ -130,12 +154,10 @@ static int kvm_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		}
 		vm->ipa_bits = cfg->ipa_bits;
 	}
-	vm->vm_fd = ioctl(kfd, KVM_CREATE_VM, max > 0 ? KVM_VM_TYPE_ARM_IPA_SIZE(vm->ipa_bits) : 0ul);
-	if (vm->vm_fd < 0) {
-		r = kvm_err("KVM_CREATE_VM");
+	vm->vm_type = max > 0 ? KVM_VM_TYPE_ARM_IPA_SIZE(vm->ipa_bits) : 0ul;
+	r = vm_fd_open(vm);
+	if (r)
 		goto fail;
-	}
-	fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC); /* a guest reset re-executes avmm */
 	int sz = ioctl(kfd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (sz < (int)sizeof(struct kvm_run)) {
 		r = kvm_err("KVM_GET_VCPU_MMAP_SIZE");
@@ -163,15 +185,6 @@ static int kvm_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		r = -ENOTSUP;
 		goto fail;
 	}
-	/* ISV=0 data aborts to user space (the VMM's emulator) instead of
-	 * KVM_RUN failing with ENOSYS. */
-	if (check_ext(vm->vm_fd, KVM_CAP_ARM_NISV_TO_USER) > 0) {
-		struct kvm_enable_cap ec = { .cap = KVM_CAP_ARM_NISV_TO_USER };
-		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &ec) < 0) {
-			r = kvm_err("KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER)");
-			goto fail;
-		}
-	}
 	/* The kick signal: a handler that does nothing, so KVM_RUN returns
 	 * -EINTR; SA_RESTART keeps the VMM's other system calls going. */
 	struct sigaction sa;
@@ -198,6 +211,8 @@ fail:
 static void kvm_vm_destroy(struct accel_vm *v)
 {
 	struct kvm_vm *vm = KVM(v);
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
 	if (vm->gic_fd >= 0)
 		close(vm->gic_fd);
 	close(vm->vm_fd);
@@ -359,6 +374,51 @@ static int irq_line(struct kvm_vm *vm, unsigned intid, bool level)
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0 ? kvm_err("KVM_IRQ_LINE") : 0;
 }
 
+/* The vGICv3 device at the machine's addresses (vm->gic_cfg). */
+static int gic_device_create(struct kvm_vm *vm)
+{
+	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0) {
+		int e = errno;
+		/* No GICv3 on this host (e.g. a GICv2 machine): say it plainly. */
+		fprintf(stderr, "avmm: kvm: KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) failed: %s\n", strerror(e));
+		return e == ENODEV ? -ENOTSUP : -e;
+	}
+	vm->gic_fd = (int)cd.fd;
+	fcntl(vm->gic_fd, F_SETFD, FD_CLOEXEC);
+	uint32_t nr = KVM_GIC_NR_IRQS;
+	int r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &vm->gic_cfg.dist_base, "vGIC distributor address");
+	if (!r)
+		r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &vm->gic_cfg.redist_base,
+			     "vGIC redistributor address");
+	if (!r)
+		r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr, "vGIC number of interrupts");
+	if (!r && vm->gic_cfg.its_base) {
+		/* The in-kernel ITS (Documentation/virt/kvm/devices/arm-vgic-its.rst):
+		 * created with the vGIC, initialised after it (gic_init_locked). */
+		struct kvm_create_device id = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+		if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &id) < 0) {
+			r = kvm_err("KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_ITS)");
+		} else {
+			vm->its_fd = (int)id.fd;
+			fcntl(vm->its_fd, F_SETFD, FD_CLOEXEC);
+			struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_ADDR, .attr = KVM_VGIC_ITS_ADDR_TYPE,
+						     .addr = (uint64_t)(uintptr_t)&vm->gic_cfg.its_base };
+			if (ioctl(vm->its_fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+				r = kvm_err("the ITS's address (KVM_VGIC_ITS_ADDR_TYPE)");
+		}
+	}
+	if (r) {
+		if (vm->its_fd >= 0)
+			close(vm->its_fd);
+		vm->its_fd = -1;
+		close(vm->gic_fd);
+		vm->gic_fd = -1;
+		return r;
+	}
+	return 0;
+}
+
 static int kvm_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
 {
 	struct kvm_vm *vm = KVM(v);
@@ -374,27 +434,10 @@ static int kvm_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)
 				") do not fit the machine's window\n", cfg->dist_base, cfg->num_cpus, cfg->redist_base);
 		return -EINVAL;
 	}
-	struct kvm_create_device cd = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-	if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &cd) < 0) {
-		int e = errno;
-		/* No GICv3 on this host (e.g. a GICv2 machine): say it plainly. */
-		fprintf(stderr, "avmm: kvm: KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_V3) failed: %s\n", strerror(e));
-		return e == ENODEV ? -ENOTSUP : -e;
-	}
-	vm->gic_fd = (int)cd.fd;
-	fcntl(vm->gic_fd, F_SETFD, FD_CLOEXEC);
-	uint32_t nr = KVM_GIC_NR_IRQS;
-	int r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &cfg->dist_base, "vGIC distributor address");
-	if (!r)
-		r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &cfg->redist_base,
-			     "vGIC redistributor address");
-	if (!r)
-		r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr, "vGIC number of interrupts");
-	if (r) {
-		close(vm->gic_fd);
-		vm->gic_fd = -1;
+	vm->gic_cfg = *cfg;
+	int r = gic_device_create(vm);
+	if (r)
 		return r;
-	}
 	vm->ncpus_gic = cfg->num_cpus;
 	cfg->redist_used = need;
 	return 0;
@@ -407,6 +450,11 @@ static int gic_init_locked(struct kvm_vm *vm)
 	int r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vGIC CTRL_INIT");
 	if (r)
 		return r;
+	if (vm->its_fd >= 0) {
+		struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_CTRL, .attr = KVM_DEV_ARM_VGIC_CTRL_INIT };
+		if (ioctl(vm->its_fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+			return kvm_err("ITS CTRL_INIT");
+	}
 	vm->gic_ready = true;
 	for (unsigned n = 32; n < KVM_GIC_NR_IRQS; n++)
 		if (vm->spi_early[n / 8] & (1u << (n % 8)))
@@ -436,10 +484,16 @@ static int kvm_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 	return r;
 }
 
-static int kvm_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+/* An MSI into the in-kernel ITS: KVM_SIGNAL_MSI with the requester ID. */
+static int kvm_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data, uint32_t devid)
 {
-	(void)v, (void)addr, (void)data;
-	return -ENOTSUP; /* no MSI frame (kvm_gic_create refuses one) */
+	struct kvm_vm *vm = KVM(v);
+	if (vm->its_fd < 0 || !vm->gic_ready)
+		return -ENODEV;
+	struct kvm_msi m = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data,
+			     .flags = KVM_MSI_VALID_DEVID, .devid = devid };
+	/* 0: the guest has not mapped this (device, event): dropped, as the ITS does. */
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;
 }
 
 /* ---- vCPUs ------------------------------------------------------------------------ */
@@ -794,6 +848,37 @@ static void kvm_code_written(struct accel_vm *v, void *host, size_t size)
 	__builtin___clear_cache((char *)host, (char *)host + size);
 }
 
+/* ---- system reset ---------------------------------------------------------------- */
+
+/* Every vCPU has been destroyed (its fd closed). KVM frees a vCPU only with
+ * its VM, and a new KVM_CREATE_VCPU with the same id fails, so a reset is a
+ * new VM on the same memory: the old one goes away with its last fd, and
+ * the new one gets the same slots and vGIC, which start in their reset
+ * state; the vCPUs are then created again in index order as at boot. */
+static int kvm_vm_reset(struct accel_vm *v)
+{
+	struct kvm_vm *vm = KVM(v);
+	pthread_mutex_lock(&vm->lock);
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
+	vm->its_fd = -1;
+	if (vm->gic_fd >= 0)
+		close(vm->gic_fd);
+	vm->gic_fd = -1;
+	close(vm->vm_fd);
+	vm->vcpus = 0;
+	vm->gic_ready = false;
+	memset(vm->spi_early, 0, sizeof(vm->spi_early));
+	int r = vm_fd_open(vm);
+	for (unsigned i = 0; !r && i < KVM_MAX_SLOTS; i++)
+		if (vm->slots[i].used)
+			r = slot_set(vm, i, vm->slots[i].size);
+	if (!r && vm->ncpus_gic)
+		r = gic_device_create(vm);
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
 const struct accel_ops accel_kvm_ops = {
 	.name = "kvm",
 	.caps = ACCEL_CAP_KERNEL_PSCI,
@@ -823,4 +908,5 @@ const struct accel_ops accel_kvm_ops = {
 	.gic_send_msi = kvm_gic_send_msi,
 	.code_written = kvm_code_written,
 	.mmio_complete = kvm_mmio_complete,
+	.vm_reset = kvm_vm_reset,
 };

@@ -54,8 +54,10 @@ static void msi_route(void *opaque, uint64_t addr, uint32_t data, uint32_t devid
 	struct virt_io *io = vm->io;
 	if (io->has_its && addr == GITS_VIRT_BASE + GITS_TRANSLATER)
 		gicv3_its_translate(&io->its, devid, data);
+	else if (vm->kgic_its && addr == GITS_VIRT_BASE + GITS_TRANSLATER)
+		vm->ops->gic_send_msi(vm->avm, addr, data, devid); /* KVM's ITS, with the DeviceID */
 	else if (vm->kgic_msi && addr == GICV2M_VIRT_BASE + GICV2M_MSI_SETSPI_NS)
-		vm->ops->gic_send_msi(vm->avm, addr, data); /* the framework's MSI frame; data = INTID */
+		vm->ops->gic_send_msi(vm->avm, addr, data, devid); /* the framework's MSI frame; data = INTID */
 }
 
 /* ---- the device interface for what this file owns ---- */
@@ -231,7 +233,7 @@ void virt_io_fdt(struct vm *vm, struct fdt_builder *b, uint32_t gic_phandle, con
 		return;
 	uint32_t msi = 0;
 	bool mbi = false;
-	if (io->has_its) {
+	if (io->has_its || vm->kgic_its) {
 		msi = gicv3_its_fdt_node(b, gic_path, GITS_VIRT_BASE);
 	} else if (vm->kgic_msi) {
 		/* The in-kernel GIC's MSI frame as a GICv2m frame under the GICv3

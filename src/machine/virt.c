@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <libfdt.h>
+
 #include "host/host.h"
 #include "hw/gic/gicv2m.h"
+#include "hw/gic/gicv3-its.h"
 #include "hw/gic/gicv3.h"
 #include "hw/pl011.h"
 #include "hw/pl031.h"
@@ -111,12 +115,15 @@ static int virt_gic(struct vm *vm, const struct vm_opts *o)
 				gc.msi_base = GICV2M_VIRT_BASE;
 				gc.msi_spi_base = GICV2M_VIRT_SPI_BASE;
 				gc.msi_spi_count = GICV2M_VIRT_SPI_COUNT;
+			} else if (!strcmp(vm->ops->name, "kvm")) {
+				gc.its_base = GITS_VIRT_BASE; /* KVM's in-kernel ITS */
 			}
 			r = vm->ops->gic_create(vm->avm, &gc);
 		}
 		if (!r) {
 			vm->kgic = true;
 			vm->kgic_msi = gc.msi_base != 0;
+			vm->kgic_its = gc.its_base != 0;
 			vm->kgic_redist_size = gc.redist_used;
 			return 0;
 		}
@@ -217,6 +224,22 @@ static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_l
 	return r ? -1 : 0;
 }
 
+/* Remember an image as loaded (a copy of the bytes now at dst), for the
+ * resets: QEMU's ROM blobs, re-copied into memory at every system reset. */
+static int keep_image(struct vm *vm, uint8_t *dst, uint64_t len)
+{
+	if (!len)
+		return 0;
+	uint8_t *copy = vm->nimages < VM_MAX_IMAGES ? malloc(len) : NULL;
+	if (!copy) {
+		fprintf(stderr, "avmm: cannot keep a copy of the boot images (%" PRIu64 " bytes) for resets\n", len);
+		return -1;
+	}
+	memcpy(copy, dst, len);
+	vm->images[vm->nimages++] = (struct vm_image){ dst, copy, len };
+	return 0;
+}
+
 int virt_create(struct vm *vm, const struct vm_opts *o)
 {
 	char err[512];
@@ -271,6 +294,8 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 			fprintf(stderr, "avmm: %s\n", err);
 			return -1;
 		}
+		if (keep_image(vm, vm->flash, loaded))
+			return -1;
 		vm->boot_pc = VIRT_FLASH_BASE;
 		bl.dtb_addr = vm->ram_base; /* firmware finds the DTB at the start of RAM, as on QEMU */
 	}
@@ -279,6 +304,9 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 			fprintf(stderr, "avmm: %s\n", err);
 			return -1;
 		}
+		if (keep_image(vm, vm->ram + (bl.kernel_entry - vm->ram_base), bl.kernel_bytes) ||
+		    (bl.initrd_size && keep_image(vm, vm->ram + (bl.initrd_start - vm->ram_base), bl.initrd_size)))
+			return -1;
 		if (!o->bios)
 			vm->boot_pc = bl.kernel_entry;
 	}
@@ -366,7 +394,10 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 		fprintf(stderr, "avmm: %s\n", err);
 		return -1;
 	}
-	free(dtb);
+	/* Kept for the resets: placed again with a new rng-seed each time. */
+	vm->dtb = dtb;
+	vm->dtb_size = dtb_size;
+	vm->dtb_gpa = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
 	vm->boot_x0 = bl.dtb_addr ? bl.dtb_addr : vm->ram_base;
 	vm->console_fd = console_open(o->serial, vm, vm->uart, &cerr);
 	if (cerr)
@@ -405,9 +436,80 @@ void virt_print_stats(struct vm *vm)
 	}
 }
 
+/* A fresh random value in each seed property of /chosen (rng-seed, and
+ * kaslr-seed if a user's tree has one): each boot gets its own. */
+static void renew_seeds(void *fdt)
+{
+	int off = fdt_path_offset(fdt, "/chosen");
+	static const char *const props[] = { "rng-seed", "kaslr-seed" };
+	for (unsigned i = 0; off >= 0 && i < 2; i++) {
+		int len;
+		uint8_t buf[512];
+		if (!fdt_getprop(fdt, off, props[i], &len) || len <= 0 || len > (int)sizeof(buf))
+			continue;
+		if (host_random(buf, (size_t)len) == 0)
+			fdt_setprop_inplace(fdt, off, props[i], buf, len);
+	}
+}
+
+int virt_reset(struct vm *vm)
+{
+	int r = accel_vm_reset(vm->avm);
+	if (r) {
+		fprintf(stderr, "avmm: system reset: the %s accelerator cannot reset its VM: %s\n", vm->ops->name,
+			strerror(-r));
+		return -1;
+	}
+	if (vm->devices.n) {
+		device_list_reset(&vm->devices);
+	} else {
+		/* Until every device is registered on vm->devices. */
+		if (vm->gic)
+			gicv3_reset(vm->gic);
+		pl011_reset(vm->uart);
+		pl031_reset(vm->rtc);
+	}
+	/* Memory as QEMU leaves it: RAM is not cleared, the images are copied
+	 * back where they were loaded (the kernel patched its own text). */
+	for (unsigned i = 0; i < vm->nimages; i++) {
+		memcpy(vm->images[i].dst, vm->images[i].data, vm->images[i].len);
+		accel_code_written(vm->avm, vm->images[i].dst, vm->images[i].len);
+	}
+	if (vm->dtb) {
+		char err[256];
+		struct loader_ram lram = { vm->ram, vm->ram_base, vm->ram_size };
+		renew_seeds(vm->dtb);
+		if (loader_place_dtb(&lram, vm->dtb_gpa, vm->dtb, vm->dtb_size, err, sizeof(err))) {
+			fprintf(stderr, "avmm: system reset: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Make what was written to the console durable if it is a file. */
+static void console_sync(int fd)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	int r = host_sync_data(fd);
+	if (r)
+		fprintf(stderr, "avmm: serial output: sync failed: %s\n", strerror(-r));
+}
+
 void virt_destroy(struct vm *vm)
 {
+	/* Back ends stop first (nothing more reaches guest state or files),
+	 * then the console is flushed and the terminal restored. */
+	device_list_quiesce(&vm->devices);
 	console_close();
+	console_sync(vm->console_fd);
+	for (unsigned i = 0; i < vm->nimages; i++)
+		free((void *)vm->images[i].data);
+	vm->nimages = 0;
+	free(vm->dtb);
+	vm->dtb = NULL;
 	if (vm->testdev && vm->opts.testdev)
 		testdev_dump(vm->testdev, stderr);
 	/* PCI and virtio first: their threads complete requests into the GIC. */

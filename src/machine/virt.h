@@ -16,6 +16,13 @@
 /* Build the machine from the options: RAM, devices, the guest images and
  * the device tree. 0, or -1 after printing one clear error. */
 int virt_create(struct vm *vm, const struct vm_opts *o);
+/* System reset, with every vCPU stopped and joined (vm_run returned
+ * VM_RESET): the accelerator's VM (in-kernel GIC), every device, and memory
+ * (the boot images copied back, a new rng-seed in the device tree). 0, or
+ * -1 after a message. */
+int virt_reset(struct vm *vm);
+/* Orderly teardown: devices quiesced, console flushed and synced, terminal
+ * restored, everything freed. */
 void virt_destroy(struct vm *vm);
 void virt_print_stats(struct vm *vm);
 

@@ -31,13 +31,6 @@ void console_restore_terminal(void)
 	}
 }
 
-static void on_fatal_signal(int sig)
-{
-	console_restore_terminal();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 static void feed(const uint8_t *buf, size_t n)
 {
 	/* Back-pressure: wait while the UART's receive FIFO is full. */
@@ -109,11 +102,7 @@ int console_open(const char *spec, struct vm *vm, struct pl011 *uart, bool *err)
 			cfmakeraw(&raw);
 			raw.c_oflag |= OPOST | ONLCR; /* keep output newlines readable */
 			tio_saved = 1;
-			atexit(console_restore_terminal);
-			signal(SIGTERM, on_fatal_signal);
-			signal(SIGHUP, on_fatal_signal);
-			signal(SIGSEGV, on_fatal_signal);
-			signal(SIGABRT, on_fatal_signal);
+			atexit(console_restore_terminal); /* signals: main.c */
 			tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 		}
 		if (pipe(stop_pipe) == 0 && pthread_create(&input_thread, NULL, input_main, NULL) == 0)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "machine/virt.h"
 #include "vmm/devopts.h"
 #include "vmm/console.h"
+#include "vmm/evloop.h"
 
 static void usage(FILE *f)
 {
@@ -48,7 +50,13 @@ static void usage(FILE *f)
 		"  --stats             print execution counters at exit\n"
 		"  -h, --help          this text\n"
 		"\n"
-		"Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n",
+		"Console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+		"\n"
+		"Exit status: 0 the guest powered off, or was stopped by Ctrl-A x, SIGINT, SIGTERM or SIGHUP\n"
+		"(orderly shutdown, as QEMU), or asked for a reset under -no-reboot; 1 an error (the VM could\n"
+		"not be built, or failed while running); 2 a bad command line. A guest reset restarts the\n"
+		"machine inside the same process. Other signals: the terminal is restored, then avmm dies by\n"
+		"the signal (SIGPIPE is ignored: output to a closed pipe is dropped).\n",
 		VM_MAX_CPUS, accel_default_name());
 }
 
@@ -349,33 +357,95 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	return 0;
 }
 
+/* ---- signals, in one place ----
+ * SIGINT, SIGTERM, SIGHUP: an orderly shutdown, taken by the main loop
+ * (signalfd / EVFILT_SIGNAL; blocked in every thread, which inherit the mask
+ * from main). Signals that kill (SIGQUIT, SIGUSR1/2, the crash signals): the
+ * terminal is restored first, async-signal-safely, then avmm dies by the
+ * same signal. SIGUSR1 is KVM's vCPU kick when -accel kvm installs its
+ * no-op handler (after this). SIGPIPE: ignored, writes fail with EPIPE. */
+
+static void on_fatal_signal(int sig)
+{
+	console_restore_terminal();
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	raise(sig); /* pending until the handler returns: then the default action */
+}
+
+static void fatal_signals_setup(void)
+{
+	static const int fatal[] = { SIGQUIT, SIGUSR1, SIGUSR2, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void on_term_signal(void *opaque, int sig)
+{
+	struct vm *vm = opaque;
+	/* QEMU's words; the exit status stays 0, as QEMU's does. */
+	fprintf(stderr, "\r\navmm: terminating on signal %d\r\n", sig);
+	vm_request(vm, VM_OFF);
+}
+
 int main(int argc, char **argv)
 {
+	fatal_signals_setup();
 	struct vm_opts o;
 	if (parse(argc, argv, &o))
 		return 2;
+	/* Before any thread exists: the termination signals are blocked in
+	 * this one and so in every thread created from now on. */
+	struct evloop *loop = evloop_new();
 	static struct vm vm;
+	static const int term[] = { SIGINT, SIGTERM, SIGHUP };
+	int r = loop ? evloop_signals(loop, term, 3, on_term_signal, &vm) : -errno;
+	if (r) {
+		fprintf(stderr, "avmm: cannot set up the main loop: %s\n", strerror(-r));
+		evloop_free(loop);
+		return 1;
+	}
 	if (virt_create(&vm, &o)) {
 		virt_destroy(&vm);
+		evloop_free(loop);
 		return 1;
 	}
+	atomic_store(&vm.loop, loop);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum vm_state st = vm_run(&vm);
+	/* Boot, and after each guest reset request boot again in this process
+	 * (virt_reset: devices, memory, the accelerator's VM), unless
+	 * -no-reboot or a power-off came first. */
+	enum vm_state st;
+	for (;;) {
+		st = vm_run(&vm);
+		if (st != VM_RESET || o.no_reboot)
+			break;
+		if (virt_reset(&vm)) {
+			st = VM_ERROR;
+			break;
+		}
+		if (!vm_restart(&vm)) {
+			st = (enum vm_state)atomic_load(&vm.state);
+			break;
+		}
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (o.stats) {
-		fprintf(stderr, "avmm: ran %.3f s\n",
-			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		fprintf(stderr, "avmm: ran %.3f s, %" PRIu64 " boot(s)\n",
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, vm.boots);
 		virt_print_stats(&vm);
 	}
+	atomic_store(&vm.loop, NULL);
 	virt_destroy(&vm);
-	if (st == VM_RESET && !o.no_reboot) {
-		/* A reset request restarts the machine from scratch: re-execute
-		 * with the same command line. */
-		fflush(NULL);
-		execv("/proc/self/exe", argv);
-		fprintf(stderr, "avmm: reboot failed: %s\n", strerror(errno));
-		return 1;
-	}
+	evloop_free(loop);
 	return st == VM_ERROR ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "host/host.h"
+#include "vmm/evloop.h"
 #include "hw/gic/gicv3.h"
 #include "vmm/psci.h"
 #include "vmm/vm.h"
@@ -31,7 +32,10 @@ static void vcpu_kick_locked(struct vcpu *v)
 void vm_request(struct vm *vm, enum vm_state s)
 {
 	pthread_mutex_lock(&vm->lock);
-	if (atomic_load(&vm->state) == VM_RUNNING)
+	int cur = atomic_load(&vm->state);
+	/* Between boots (VM_RESET) a power-off or error still counts: Ctrl-A x
+	 * or SIGTERM during a reset must not be lost. */
+	if (cur == VM_RUNNING || (cur == VM_RESET && s != VM_RESET && s != VM_RUNNING))
 		atomic_store(&vm->state, s);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		pthread_cond_broadcast(&vm->vcpus[i].cond);
@@ -40,6 +44,18 @@ void vm_request(struct vm *vm, enum vm_state s)
 	pthread_cond_broadcast(&vm->create_cond);
 	pthread_cond_broadcast(&vm->main_cond);
 	pthread_mutex_unlock(&vm->lock);
+	struct evloop *l = atomic_load(&vm->loop);
+	if (l)
+		evloop_stop(l); /* vm_run's main loop returns and looks at the state */
+}
+
+bool vm_restart(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	int expect = VM_RESET;
+	bool ok = atomic_compare_exchange_strong(&vm->state, &expect, VM_RUNNING);
+	pthread_mutex_unlock(&vm->lock);
+	return ok;
 }
 
 /* Called by the GIC, with its lock held, when a CPU's output changes. Lock
@@ -494,18 +510,36 @@ static int vcpu_create_ordered(struct vcpu *v, struct accel_vcpu **av)
 	return r;
 }
 
+/* This vCPU thread has left its run loop (or never entered it): wait until
+ * every other one has too before any vCPU is destroyed, so none can still
+ * reach into another's state (the soft CPU's TLB shoot-down does). */
+static void vcpu_done_running(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	pthread_mutex_lock(&vm->lock);
+	if (--vm->vcpus_running == 0)
+		pthread_cond_broadcast(&vm->create_cond);
+	while (vm->vcpus_running)
+		pthread_cond_wait(&vm->create_cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 	struct accel_vcpu *av;
 	bool kpsci = vm->ops->caps & ACCEL_CAP_KERNEL_PSCI;
+	char name[16];
+	snprintf(name, sizeof(name), "vcpu%u", v->idx);
+	host_thread_name(name);
 	int r = kpsci ? vcpu_create_ordered(v, &av) : accel_vcpu_create(vm->avm, &av, &v->ex);
-	if (r == -ECANCELED)
-		return NULL;
-	if (r) {
+	if (r && r != -ECANCELED) {
 		fprintf(stderr, "avmm: cannot create vCPU %u: %s\n", v->idx, strerror(-r));
 		vm_request(vm, VM_ERROR);
+	}
+	if (r) {
+		vcpu_done_running(v);
 		return NULL;
 	}
 	atomic_store(&v->av, av);
@@ -536,6 +570,7 @@ static void *vcpu_thread(void *arg)
 		v->power = VCPU_OFF;
 		pthread_mutex_unlock(&vm->lock);
 	}
+	vcpu_done_running(v);
 	if (vm->opts.stats && vm->ops == &accel_soft_ops) {
 		extern void soft_print_stats(struct accel_vcpu *v, FILE *f);
 		fprintf(stderr, "avmm: vCPU %u: ", v->idx);
@@ -570,27 +605,67 @@ static int apple_setup(struct vm *vm)
 	return r;
 }
 
-enum vm_state vm_run(struct vm *vm)
+/* Every vCPU back to its power-on state for a new boot (the threads are
+ * gone: no lock needed, but take it for the analyzers). */
+static void vcpus_boot_state(struct vm *vm)
 {
-	if (apple_setup(vm))
-		return VM_ERROR;
+	pthread_mutex_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->power = VCPU_OFF;
+		v->entry = v->context = 0;
+		v->wake = v->kicked = false;
+		v->vtimer_irq = false;
+		v->thread_started = false;
+		memset(&v->svc, 0, sizeof(v->svc));
+		atomic_store(&v->wd_check, false);
+		atomic_store(&v->in_guest, false);
+	}
 	vm->vcpus[0].power = VCPU_ON_PENDING;
 	vm->vcpus[0].entry = vm->boot_pc;
 	vm->vcpus[0].context = vm->boot_x0;
+	vm->vcpus_created = 0;
+	vm->vcpus_running = vm->ncpus;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+enum vm_state vm_run(struct vm *vm)
+{
+	vcpus_boot_state(vm);
+	vm->boots++;
+	if (apple_setup(vm))
+		return VM_ERROR;
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (pthread_create(&v->thread, NULL, vcpu_thread, v)) {
 			fprintf(stderr, "avmm: cannot start the thread of vCPU %u\n", i);
+			pthread_mutex_lock(&vm->lock);
+			vm->vcpus_running -= vm->ncpus - i; /* those never started */
+			pthread_cond_broadcast(&vm->create_cond);
+			pthread_mutex_unlock(&vm->lock);
 			vm_request(vm, VM_ERROR);
 			break;
 		}
 		v->thread_started = true;
 	}
-	pthread_mutex_lock(&vm->lock);
-	while (atomic_load(&vm->state) == VM_RUNNING)
-		pthread_cond_wait(&vm->main_cond, &vm->lock);
-	pthread_mutex_unlock(&vm->lock);
-	vm_request(vm, (enum vm_state)atomic_load(&vm->state));
+	/* The main loop runs here until the state changes (vm_request stops
+	 * it); without one, wait on main_cond. */
+	while (atomic_load(&vm->state) == VM_RUNNING) {
+		struct evloop *l = atomic_load(&vm->loop);
+		if (l) {
+			int r = evloop_run(l);
+			if (r) {
+				fprintf(stderr, "avmm: the main loop failed: %s\n", strerror(-r));
+				vm_request(vm, VM_ERROR);
+			}
+			continue;
+		}
+		pthread_mutex_lock(&vm->lock);
+		while (atomic_load(&vm->state) == VM_RUNNING)
+			pthread_cond_wait(&vm->main_cond, &vm->lock);
+		pthread_mutex_unlock(&vm->lock);
+	}
+	vm_request(vm, (enum vm_state)atomic_load(&vm->state)); /* wake every vCPU */
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (!v->thread_started)

@@ -51,6 +51,17 @@ enum vm_state { VM_RUNNING, VM_OFF, VM_RESET, VM_ERROR };
 
 struct vm;
 struct virt_io;
+struct evloop;
+
+/* A boot image as loaded at creation, put back into guest memory by every
+ * system reset (the file is not read again: it may have changed). */
+struct vm_image {
+	uint8_t *dst;        /* where in RAM or flash (host address) */
+	const uint8_t *data; /* the copy */
+	size_t len;
+};
+
+#define VM_MAX_IMAGES 4
 
 struct vcpu {
 	struct vm *vm;
@@ -94,6 +105,7 @@ struct vm {
 	struct gicv3 *gic;          /* the user-space GIC; NULL with kgic */
 	bool kgic;                  /* the accelerator's in-kernel GIC */
 	bool kgic_msi;              /* ... with an MSI frame (hvf) */
+	bool kgic_its;              /* ... with an ITS (kvm) */
 	uint64_t kgic_redist_size;  /* its redistributor region */
 	struct pl011 *uart;
 	struct pl031 *rtc;
@@ -113,13 +125,29 @@ struct vm {
 	uint64_t unassigned_logged;
 	struct apple_svc svc;       /* per-boot keys and boot session UUID */
 	struct hvc_patch patch;     /* valid when opts.hvc_patch != 0 */
+	/* Lifecycle. */
+	struct evloop *_Atomic loop; /* the main loop (main thread): vm_run runs it */
+	unsigned vcpus_running;     /* vCPU threads still in their run loop (under lock) */
+	struct vm_image images[VM_MAX_IMAGES]; /* kernel, initrd, firmware */
+	unsigned nimages;
+	uint8_t *dtb;               /* the device tree as placed (rng-seed renewed per boot) */
+	size_t dtb_size;
+	uint64_t dtb_gpa;
+	uint64_t boots;             /* 1 + system resets so far */
 };
 
-/* Start the vCPU threads and wait until the guest powers off, resets or
- * fails. Returns the final state. */
+/* One boot: start the vCPU threads (vCPU 0 at the boot entry, the others
+ * off until PSCI CPU_ON), run the main loop (vm->loop, on the calling
+ * thread) until the guest powers off, resets or fails, then stop every vCPU
+ * and join its thread (each destroys its vCPU). Returns that state; after
+ * VM_RESET the machine's reset (virt_reset) makes it runnable again. */
 enum vm_state vm_run(struct vm *vm);
-/* Ask the VM to stop (any thread): every vCPU leaves its loop. */
+/* Ask the VM to stop (any thread): every vCPU leaves its loop. A power-off
+ * or an error replaces a reset that has not started again yet. */
 void vm_request(struct vm *vm, enum vm_state s);
+/* After a reset: VM_RESET -> VM_RUNNING, unless a power-off or an error was
+ * requested meanwhile. True if the VM may run again. */
+bool vm_restart(struct vm *vm);
 /* The interrupt controller's output callback (see gicv3_cpu_irq_fn). */
 void vm_cpu_irq(void *opaque, unsigned cpu, bool irq, bool fiq);
 

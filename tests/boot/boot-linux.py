@@ -27,15 +27,21 @@ def main():
     ap.add_argument("--reboot", action="store_true",
                     help="end with `reboot -f` under -no-reboot (avmm must exit 0) instead of poweroff")
     ap.add_argument("--restart", action="store_true",
-                    help="`reboot -f` without -no-reboot: the machine must start again and boot to the shell, "
-                         "which then powers off")
+                    help="`reboot -f` without -no-reboot, --restarts times: the machine must start again (in the "
+                         "same process) and boot to the shell each time, which then powers off")
+    ap.add_argument("--restarts", type=int, default=3)
+    ap.add_argument("--restart-file", action="store_true",
+                    help="a kernel that panics and resets by itself, with -serial file: the file must keep every "
+                         "boot's output; then SIGTERM: an orderly shutdown with exit 0")
     a = ap.parse_args()
+    if a.restart_file:
+        return restart_file(a)
 
     fx = fixtures(a.fixtures_script)
     kernel = os.path.join(fx, "vmlinuz")
     initrd = os.path.join(fx, "initramfs.cpio.gz")
     cmd = [a.avmm, "-M", "virt", "-accel", a.accel, "-m", "512", "-smp", str(a.smp), "-nographic",
-           "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1 quiet"] + ([] if a.restart else ["-no-reboot"])
+           "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyAMA0 panic=-1 quiet"] + (["--stats"] if a.restart else ["-no-reboot"])
     print("+ " + " ".join(cmd))
     checks = []
 
@@ -69,14 +75,16 @@ def main():
             c.send("reboot -f")
             c.expect(r"reboot: Restarting system", 60)
         elif a.restart:
-            c.send("reboot -f")
-            c.expect(r"reboot: Restarting system", 60)
-            c.expect(r"avmm: /init reached", a.timeout)
-            c.expect(r"avmm# ", 60)
-            c.send("nproc; echo END5")
-            out = c.expect(r"END5\r?\n.*avmm# ", 60)
-            m = re.search(r"^(\d+)\s*$", out, re.M)
-            check(m is not None and int(m.group(1)) == a.smp, "after the restart: a fresh boot to the shell, nproc says %d" % a.smp)
+            for n in range(1, a.restarts + 1):
+                c.send("reboot -f")
+                c.expect(r"reboot: Restarting system", 60)
+                c.expect(r"avmm: /init reached", a.timeout)
+                c.expect(r"avmm# ", 60)
+                c.send("nproc; echo END5")
+                out = c.expect(r"END5\r?\n.*avmm# ", 60)
+                m = re.search(r"^(\d+)\s*$", out, re.M)
+                check(m is not None and int(m.group(1)) == a.smp,
+                      "after restart %d: a fresh boot to the shell, nproc says %d" % (n, a.smp))
             c.send("poweroff -f")
             c.expect(r"(reboot: Power down|Power down)", 60)
         else:
@@ -90,6 +98,14 @@ def main():
     except subprocess.TimeoutExpired:
         c.p.kill()
         status = None
+    rest = c.p.stdout.read()  # what came after the last expect (--stats)
+    sys.stdout.write(rest.decode(errors="replace"))
+    c.seen += rest
+    if a.restart:
+        # One process for every boot: --stats counts the boots it ran
+        # (an avmm that re-executed itself would count one).
+        boots = re.findall(r"avmm: ran [0-9.]+ s, (\d+) boot", c.seen.decode(errors="replace"))
+        check(boots == [str(a.restarts + 1)], "one avmm process ran all %d boots (--stats: %s)" % (a.restarts + 1, boots))
     check(status == 0, "avmm exits 0 after %s (status %s)" % (
         "a reboot request with -no-reboot" if a.reboot else "a restart and poweroff" if a.restart else "poweroff", status))
     # The kernel's own checks (its crypto self-tests, lockdep, BUG/WARN)
@@ -99,6 +115,71 @@ def main():
     check(not bad, "no kernel oops, BUG, WARNING or self-test failure%s" % ("" if not bad else ": " + bad[0].strip()))
     if all(checks):
         print("boot to shell: %.2f s" % t_shell)
+    print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
+    return 0 if all(checks) else 1
+
+
+def restart_file(a):
+    """The guest resets itself (no init: the kernel panics, panic=-1 resets
+    at once) again and again, its console in a file. Every boot's output
+    must stay in the file (defect: it was reopened with O_TRUNC by a
+    re-executed avmm, keeping the last boot only), the same process must run
+    them all, and SIGTERM must end it in order with exit 0."""
+    import signal
+    import tempfile
+    fx = fixtures(a.fixtures_script)
+    d = tempfile.mkdtemp(prefix="avmm-restart-")
+    log = os.path.join(d, "serial.txt")
+    cmd = [a.avmm, "-M", "virt", "-accel", a.accel, "-m", "512", "-smp", str(a.smp), "-nographic",
+           "-kernel", os.path.join(fx, "vmlinuz"), "-initrd", os.path.join(fx, "initramfs.cpio.gz"),
+           "-append", "console=ttyAMA0 panic=-1 rdinit=/nonexistent", "-serial", "file:" + log, "--stats"]
+    print("+ " + " ".join(cmd))
+    checks = []
+
+    def check(ok, what):
+        checks.append(ok)
+        print("%s %s" % ("ok  " if ok else "FAIL", what))
+
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    pid = p.pid
+    want = a.restarts + 1
+    end = time.monotonic() + a.timeout * want
+    text = ""
+    shrank = False
+    while time.monotonic() < end and p.poll() is None:
+        if os.path.exists(log):
+            with open(log, "rb") as f:
+                now = f.read().decode(errors="replace")
+            shrank = len(now) < len(text)  # truncated: earlier boots lost
+            text = now
+        # A boot counts once it has panicked: its reset is on its way.
+        if shrank or text.count("Kernel panic - not syncing") >= want:
+            break
+        time.sleep(0.5)
+    check(not shrank, "the serial file never shrinks across resets")
+    alive = p.poll() is None
+    check(alive, "avmm still running after the resets (pid %d)" % pid)
+    if alive:
+        os.kill(pid, signal.SIGTERM)
+    try:
+        out = p.communicate(timeout=60)[0].decode(errors="replace")
+        status = p.returncode
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, status = "", None
+    sys.stdout.write(out)
+    if os.path.exists(log):
+        with open(log, "rb") as f:
+            text = f.read().decode(errors="replace")
+    banners = text.count("Booting Linux on physical CPU 0x")
+    panics = text.count("Kernel panic - not syncing")
+    check(panics >= want and banners >= panics,
+          "the serial file keeps every boot: %d kernel banners, %d panics (want >= %d)" % (banners, panics, want))
+    boots = re.findall(r"avmm: ran [0-9.]+ s, (\d+) boot", out)
+    check(len(boots) == 1 and int(boots[0]) >= banners,
+          "one avmm process (pid %d) ran every boot (--stats: %s boot(s))" % (pid, boots))
+    check("terminating on signal 15" in out, "SIGTERM reported")
+    check(status == 0, "avmm exits 0 after SIGTERM (status %s)" % status)
     print("%d passed, %d failed" % (checks.count(True), checks.count(False)))
     return 0 if all(checks) else 1
 

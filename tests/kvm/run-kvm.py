@@ -103,7 +103,9 @@ def main():
                     help="this check of guest NAME must fail (and is then the only kind of failure allowed)")
     ap.add_argument("--smp", type=int, default=2, help="vCPUs of each guest under KVM")
     ap.add_argument("--linux", action="store_true", help="also boot the kernel under avmm -accel kvm -smp 2 to its /init")
-    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--timeout", type=int, default=540)
+    ap.add_argument("--restart-seconds", type=int, default=150,
+                    help="how long the self-rebooting kernel runs under avmm -accel kvm before SIGTERM")
     a = ap.parse_args()
     if os.environ.get("AVMM_SANITIZE"):
         print("skipped in the sanitizer suite (the cross build is not sanitized)")
@@ -144,6 +146,11 @@ def main():
             files.append(("vmlinuz", stat.S_IFREG | 0o644, f.read()))
         init += ("run linux 240 -accel kvm -smp 2 -m 256 -kernel /vmlinuz -initrd /inner.cpio.gz "
                  "-no-reboot -append 'console=ttyAMA0 quiet panic=-1'\n")
+        # Without -no-reboot the inner /init's reboot resets the machine in
+        # the same avmm (KVM: a new VM fd, vCPUs and vGIC made again) and it
+        # boots again, over and over, until timeout's SIGTERM: an orderly exit.
+        init += ("run linux-restart %d -accel kvm -smp 2 -m 256 -kernel /vmlinuz -initrd /inner.cpio.gz "
+                 "-append 'console=ttyAMA0 quiet panic=-1'\n" % a.restart_seconds)
     init += "echo kvm-test: done\n/bin/busybox poweroff -f\n"
     files.append(("init", stat.S_IFREG | 0o755, init.encode()))
     initrd = os.path.join(os.environ.get("TMPDIR", "/tmp"), "avmm-kvm-test-%d.cpio.gz" % os.getpid())
@@ -220,6 +227,13 @@ def main():
         print("%s linux: Debian's kernel under avmm -accel kvm -no-reboot %s" % ("PASS" if good else "FAIL",
               "reached /init, rebooted, and avmm exited 0" if good
               else "did not reach /init and reboot (exit status %d)" % grc))
+        ok = ok and good
+        body, grc = runs.get("linux-restart", ("", -1))
+        boots = body.count("inner: /init reached, 2 CPUs")
+        good = boots >= 2 and "terminating on signal 15" in body
+        print("%s linux-restart: in-process resets under -accel kvm: %d boots to /init in one avmm, then SIGTERM "
+              "(exit status %d)%s" % ("PASS" if good else "FAIL", boots, grc,
+                                      "" if good else ": %r" % body[-1500:]))
         ok = ok and good
     return 0 if ok else 1
 
