@@ -100,6 +100,7 @@ struct accel_gic_config {
 	uint64_t dist_base;
 	uint64_t redist_base, redist_size; /* the window the machine reserved */
 	uint64_t msi_base;                 /* 0: no MSI frame */
+	uint64_t its_base;                 /* 0: no ITS (KVM's in-kernel ITS) */
 	uint32_t msi_spi_base, msi_spi_count;
 	uint64_t redist_used; /* out: the region the GIC's redistributors take
 			       * (one per vCPU the backend supports, which can
@@ -147,11 +148,12 @@ struct accel_ops {
 	 * none. gic_create: -ENOTSUP when this host lacks it (the caller may
 	 * fall back to a GIC of its own), other errors after a message. Then
 	 * any thread: gic_set_spi (INTID 32..; a level, or an edge for
-	 * edge-triggered SPIs), gic_send_msi (the MSI frame's SETSPI address
-	 * and the SPI INTID as data). */
+	 * edge-triggered SPIs), gic_send_msi (an MSI write: on HVF the MSI
+	 * frame's SETSPI address and the SPI INTID as data; on KVM the ITS's
+	 * GITS_TRANSLATER and the EventID, with the requester's DeviceID). */
 	int (*gic_create)(struct accel_vm *vm, struct accel_gic_config *cfg);
 	int (*gic_set_spi)(struct accel_vm *vm, unsigned intid, bool level);
-	int (*gic_send_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data);
+	int (*gic_send_msi)(struct accel_vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 	/* Any thread: the VMM wrote instructions into guest RAM through its
 	 * mapping (host, size bytes); vCPUs fetch the new ones from now on. */
 	void (*code_written)(struct accel_vm *vm, void *host, size_t size);

@@ -833,7 +833,7 @@ static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 		return -ENODEV;
 }
 
-static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	if (!HVM(v)->gic)
 		return -ENODEV;
@@ -868,7 +868,7 @@ static int hvf_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 	(void)v, (void)intid, (void)level;
 	return -ENODEV;
 }
-static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+static int hvf_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	(void)v, (void)addr, (void)data;
 	return -ENODEV;

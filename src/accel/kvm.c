@@ -59,7 +59,7 @@ struct kvm_slot {
 
 struct kvm_vm {
 	struct accel_vm base;
-	int kvm_fd, vm_fd, gic_fd;
+	int kvm_fd, vm_fd, gic_fd, its_fd;
 	uint32_t ipa_bits;
 	bool pauth, readonly_mem;
 	size_t run_size;
@@ -138,7 +138,7 @@ static int kvm_vm_create(const struct accel_vm_config *cfg, struct accel_vm **ou
 		return -ENOMEM;
 	}
 	vm->kvm_fd = kfd;
-	vm->vm_fd = vm->gic_fd = -1;
+	vm->vm_fd = vm->gic_fd = vm->its_fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	int r = 0;
 	/* IPA size: the host's maximum unless the VMM asks for less; a kernel
@@ -211,6 +211,8 @@ fail:
 static void kvm_vm_destroy(struct accel_vm *v)
 {
 	struct kvm_vm *vm = KVM(v);
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
 	if (vm->gic_fd >= 0)
 		close(vm->gic_fd);
 	close(vm->vm_fd);
@@ -391,7 +393,25 @@ static int gic_device_create(struct kvm_vm *vm)
 			     "vGIC redistributor address");
 	if (!r)
 		r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr, "vGIC number of interrupts");
+	if (!r && vm->gic_cfg.its_base) {
+		/* The in-kernel ITS (Documentation/virt/kvm/devices/arm-vgic-its.rst):
+		 * created with the vGIC, initialised after it (gic_init_locked). */
+		struct kvm_create_device id = { .type = KVM_DEV_TYPE_ARM_VGIC_ITS };
+		if (ioctl(vm->vm_fd, KVM_CREATE_DEVICE, &id) < 0) {
+			r = kvm_err("KVM_CREATE_DEVICE(KVM_DEV_TYPE_ARM_VGIC_ITS)");
+		} else {
+			vm->its_fd = (int)id.fd;
+			fcntl(vm->its_fd, F_SETFD, FD_CLOEXEC);
+			struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_ADDR, .attr = KVM_VGIC_ITS_ADDR_TYPE,
+						     .addr = (uint64_t)(uintptr_t)&vm->gic_cfg.its_base };
+			if (ioctl(vm->its_fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+				r = kvm_err("the ITS's address (KVM_VGIC_ITS_ADDR_TYPE)");
+		}
+	}
 	if (r) {
+		if (vm->its_fd >= 0)
+			close(vm->its_fd);
+		vm->its_fd = -1;
 		close(vm->gic_fd);
 		vm->gic_fd = -1;
 		return r;
@@ -430,6 +450,11 @@ static int gic_init_locked(struct kvm_vm *vm)
 	int r = gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "vGIC CTRL_INIT");
 	if (r)
 		return r;
+	if (vm->its_fd >= 0) {
+		struct kvm_device_attr a = { .group = KVM_DEV_ARM_VGIC_GRP_CTRL, .attr = KVM_DEV_ARM_VGIC_CTRL_INIT };
+		if (ioctl(vm->its_fd, KVM_SET_DEVICE_ATTR, &a) < 0)
+			return kvm_err("ITS CTRL_INIT");
+	}
 	vm->gic_ready = true;
 	for (unsigned n = 32; n < KVM_GIC_NR_IRQS; n++)
 		if (vm->spi_early[n / 8] & (1u << (n % 8)))
@@ -459,10 +484,16 @@ static int kvm_gic_set_spi(struct accel_vm *v, unsigned intid, bool level)
 	return r;
 }
 
-static int kvm_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data)
+/* An MSI into the in-kernel ITS: KVM_SIGNAL_MSI with the requester ID. */
+static int kvm_gic_send_msi(struct accel_vm *v, uint64_t addr, uint32_t data, uint32_t devid)
 {
-	(void)v, (void)addr, (void)data;
-	return -ENOTSUP; /* no MSI frame (kvm_gic_create refuses one) */
+	struct kvm_vm *vm = KVM(v);
+	if (vm->its_fd < 0 || !vm->gic_ready)
+		return -ENODEV;
+	struct kvm_msi m = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data,
+			     .flags = KVM_MSI_VALID_DEVID, .devid = devid };
+	/* 0: the guest has not mapped this (device, event): dropped, as the ITS does. */
+	return ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m) < 0 ? -errno : 0;
 }
 
 /* ---- vCPUs ------------------------------------------------------------------------ */
@@ -828,6 +859,9 @@ static int kvm_vm_reset(struct accel_vm *v)
 {
 	struct kvm_vm *vm = KVM(v);
 	pthread_mutex_lock(&vm->lock);
+	if (vm->its_fd >= 0)
+		close(vm->its_fd);
+	vm->its_fd = -1;
 	if (vm->gic_fd >= 0)
 		close(vm->gic_fd);
 	vm->gic_fd = -1;

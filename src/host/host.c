@@ -6,10 +6,15 @@
 #include <time.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #endif
 #ifdef __APPLE__
+#include <sys/disk.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #endif
 
@@ -126,5 +131,42 @@ int host_lock_file(int fd, bool exclusive)
 	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0)
 		return 0;
 	return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+#endif
+}
+
+int host_punch_hole(int fd, bool blockdev, uint64_t off, uint64_t len)
+{
+#ifdef __linux__
+	if (blockdev) {
+		uint64_t range[2] = { off, len };
+		return ioctl(fd, BLKDISCARD, range) ? -errno : 0;
+	}
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) ? -errno : 0;
+#elif defined(__APPLE__) && defined(F_PUNCHHOLE)
+	if (blockdev)
+		return -ENOTSUP;
+	struct fpunchhole ph = { .fp_flags = 0, .fp_offset = (off_t)off, .fp_length = (off_t)len };
+	return fcntl(fd, F_PUNCHHOLE, &ph) ? -errno : 0;
+#else
+	(void)fd, (void)blockdev, (void)off, (void)len;
+	return -ENOTSUP;
+#endif
+}
+
+int host_blockdev_size(int fd, uint64_t *size)
+{
+#ifdef __linux__
+	return ioctl(fd, BLKGETSIZE64, size);
+#elif defined(__APPLE__)
+	uint32_t bs;
+	uint64_t n;
+	if (ioctl(fd, DKIOCGETBLOCKSIZE, &bs) || ioctl(fd, DKIOCGETBLOCKCOUNT, &n))
+		return -1;
+	*size = (uint64_t)bs * n;
+	return 0;
+#else
+	(void)fd, (void)size;
+	errno = ENOTSUP;
+	return -1;
 #endif
 }

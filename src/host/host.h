@@ -47,4 +47,11 @@ int host_sync_data(int fd);
  * conflicts, or -errno. */
 int host_lock_file(int fd, bool exclusive);
 
+/* Deallocate [off, off+len) so it reads as zeros (a file: punch a hole;
+ * a Linux block device: BLKDISCARD). 0, or -errno (-ENOTSUP where the
+ * host or file system cannot). */
+int host_punch_hole(int fd, bool blockdev, uint64_t off, uint64_t len);
+/* The size in bytes of an open block device. 0, or -1 with errno. */
+int host_blockdev_size(int fd, uint64_t *size);
+
 #endif

@@ -283,8 +283,8 @@ void fdtb_prop_u64(struct fdt_builder *b, const char *node, const char *name, ui
 
 void fdtb_prop_cells(struct fdt_builder *b, const char *node, const char *name, const uint32_t *cells, size_t n)
 {
-	fdt32_t be[64];
-	if (n > 64) {
+	fdt32_t be[256]; /* a PCI interrupt-map is 160 cells */
+	if (n > 256) {
 		fdtb_fail(b, -EINVAL, "device tree: %s:%s: too many cells", node ? node : "?", name);
 		return;
 	}

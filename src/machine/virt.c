@@ -11,6 +11,8 @@
 #include <libfdt.h>
 
 #include "host/host.h"
+#include "hw/gic/gicv2m.h"
+#include "hw/gic/gicv3-its.h"
 #include "hw/gic/gicv3.h"
 #include "hw/pl011.h"
 #include "hw/pl031.h"
@@ -18,6 +20,7 @@
 #include "machine/fdt.h"
 #include "machine/loader.h"
 #include "machine/virt.h"
+#include "machine/virt-io.h"
 #include "vmm/console.h"
 
 /* ---- guest memory as the MMIO exit path sees it ---- */
@@ -98,10 +101,21 @@ static int virt_gic(struct vm *vm, const struct vm_opts *o)
 				.redist_base = GICV3_VIRT_REDIST_BASE,
 				.redist_size = GICV3_VIRT_REDIST_REGION_SIZE,
 			};
+			/* Hypervisor.framework's GIC has an MSI frame: PCI MSIs go
+			 * there (described to Linux as GICv3 MBIs, virt-io.c). */
+			if (!strcmp(vm->ops->name, "hvf")) {
+				gc.msi_base = GICV2M_VIRT_BASE;
+				gc.msi_spi_base = GICV2M_VIRT_SPI_BASE;
+				gc.msi_spi_count = GICV2M_VIRT_SPI_COUNT;
+			} else if (!strcmp(vm->ops->name, "kvm")) {
+				gc.its_base = GITS_VIRT_BASE; /* KVM's in-kernel ITS */
+			}
 			r = vm->ops->gic_create(vm->avm, &gc);
 		}
 		if (!r) {
 			vm->kgic = true;
+			vm->kgic_msi = gc.msi_base != 0;
+			vm->kgic_its = gc.its_base != 0;
 			vm->kgic_redist_size = gc.redist_used;
 			return 0;
 		}
@@ -113,7 +127,9 @@ static int virt_gic(struct vm *vm, const struct vm_opts *o)
 			return -1;
 		}
 	}
-	struct gicv3_config gc = { .num_cpus = vm->ncpus, .cpu_irq = vm_cpu_irq, .opaque = vm };
+	struct gicv3_config gc = {
+		.num_cpus = vm->ncpus, .cpu_irq = vm_cpu_irq, .opaque = vm, .lpis = virt_io_wants_lpis(vm), .gm = &vm->gmem,
+	};
 	if (gicv3_create(&gc, &vm->gic)) {
 		vm->gic = NULL;
 		fprintf(stderr, "avmm: cannot create the GICv3\n");
@@ -180,8 +196,11 @@ static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_l
 	fdt_virt_timer(&b);
 	/* An in-kernel GIC has redistributors for every vCPU it supports and
 	 * sets GICR_TYPER.Last only on the final one: describe them all. */
-	fdt_virt_gicv3(&b, GICV3_VIRT_DIST_BASE, GICV3_DIST_SIZE, GICV3_VIRT_REDIST_BASE,
-		       vm->kgic ? vm->kgic_redist_size : gicv3_redist_region_size(vm->ncpus));
+	uint32_t gic_ph = fdt_virt_gicv3(&b, GICV3_VIRT_DIST_BASE, GICV3_DIST_SIZE, GICV3_VIRT_REDIST_BASE,
+					 vm->kgic ? vm->kgic_redist_size : gicv3_redist_region_size(vm->ncpus));
+	char gic_path[32];
+	snprintf(gic_path, sizeof(gic_path), "/intc@%llx", (unsigned long long)GICV3_VIRT_DIST_BASE);
+	virt_io_fdt(vm, &b, gic_ph, gic_path);
 	uint32_t clk = fdt_virt_apb_pclk(&b);
 	const char *uart = pl011_fdt_node(&b, VIRT_UART_BASE, VIRT_UART_SPI, clk);
 	pl031_fdt_node(&b, VIRT_RTC_BASE, VIRT_RTC_SPI, clk);
@@ -354,7 +373,7 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 		fprintf(stderr, "avmm: cannot create the VM with the %s accelerator: %s\n", vm->ops->name, strerror(-r));
 		return -1;
 	}
-	if (virt_gic(vm, o))
+	if (virt_gic(vm, o) || virt_io_create(vm, o->devopts))
 		return -1;
 
 	/* The device tree, unless the image is a bare program with no use for it
@@ -478,6 +497,8 @@ void virt_destroy(struct vm *vm)
 	vm->dtb = NULL;
 	if (vm->testdev && vm->opts.testdev)
 		testdev_dump(vm->testdev, stderr);
+	/* PCI and virtio first: their threads complete requests into the GIC. */
+	virt_io_destroy(vm);
 	/* Every device (quiesced first: the RTC's timer thread drives the GIC). */
 	device_list_destroy(&vm->devices);
 	vm->testdev = NULL;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "machine/virt.h"
+#include "vmm/devopts.h"
 #include "vmm/console.h"
 #include "vmm/evloop.h"
 
@@ -171,7 +172,7 @@ static int check_file(const char *opt, const char *path)
 
 static int parse(int argc, char **argv, struct vm_opts *o)
 {
-	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU };
+	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA };
 	static const struct option lo[] = {
 		{ "machine", required_argument, 0, 'M' }, { "kernel", required_argument, 0, 'k' },
 		{ "initrd", required_argument, 0, 'i' },  { "append", required_argument, 0, 'a' },
@@ -181,9 +182,13 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		{ "stats", no_argument, 0, O_STATS },     { "no-reboot", no_argument, 0, O_NOREBOOT },
 		{ "nographic", no_argument, 0, O_NOGRAPHIC }, { "help", no_argument, 0, 'h' },
 		{ "cpu", required_argument, 0, O_CPU },   { "d", required_argument, 0, 'g' },
+		{ "drive", required_argument, 0, O_DRIVE }, { "hda", required_argument, 0, O_HDA },
 		{ 0, 0, 0, 0 },
 	};
+	static struct vm_devopts devopts;
+	char err[600];
 	memset(o, 0, sizeof(*o));
+	o->devopts = &devopts;
 	o->machine = "virt";
 	o->ram_size = 512ull << 20;
 	o->smp = 1;
@@ -239,11 +244,22 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		case O_NOREBOOT: o->no_reboot = true; break;
 		case O_NOGRAPHIC: break;
 		case 'D':
-			if (strcmp(optarg, "testdev")) {
-				fprintf(stderr, "avmm: -device %s: unknown device (known: testdev)\n", optarg);
+			if (!strcmp(optarg, "testdev")) {
+				o->testdev = true;
+				break;
+			}
+			if (devopts_device(o->devopts, optarg, err, sizeof(err))) {
+				fprintf(stderr, "avmm: %s\n", err);
 				return -1;
 			}
-			o->testdev = true;
+			break;
+		case O_DRIVE:
+		case O_HDA:
+			if (ch == O_DRIVE ? devopts_drive(o->devopts, optarg, err, sizeof(err))
+					  : devopts_hda(o->devopts, optarg, err, sizeof(err))) {
+				fprintf(stderr, "avmm: %s\n", err);
+				return -1;
+			}
 			break;
 		case 'm':
 			if (parse_size(optarg, &o->ram_size)) {
@@ -270,6 +286,10 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 			fprintf(stderr, "avmm: unknown option '%s' (see avmm --help)\n", argv[optind - 1]);
 			return -1;
 		}
+	}
+	if (devopts_finish(o->devopts, err, sizeof(err))) {
+		fprintf(stderr, "avmm: %s\n", err);
+		return -1;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "avmm: unexpected argument '%s' (see avmm --help)\n", argv[optind]);

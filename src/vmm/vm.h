@@ -16,6 +16,8 @@
 #include "vmm/hvc-patch.h"
 #include "vmm/mmio-exit.h"
 
+struct vm_devopts;
+
 #define VM_MAX_CPUS 8
 #define VM_OPT_NAME_MAX 32
 
@@ -26,6 +28,7 @@ struct vm_opts {
 	unsigned smp;
 	const char *kernel, *initrd, *append, *dtb, *bios;
 	const char *serial;   /* "stdio" (default), "none", "file:PATH" */
+	struct vm_devopts *devopts; /* -drive, -device (vmm/devopts.h) */
 	bool no_reboot;       /* a guest reset request exits instead */
 	bool stats;
 	bool testdev;
@@ -47,6 +50,7 @@ enum vcpu_power { VCPU_OFF, VCPU_ON_PENDING, VCPU_ON };
 enum vm_state { VM_RUNNING, VM_OFF, VM_RESET, VM_ERROR };
 
 struct vm;
+struct virt_io;
 struct evloop;
 
 /* A boot image as loaded at creation, put back into guest memory by every
@@ -97,8 +101,11 @@ struct vm {
 	struct mmio_exit_mem mem;
 	struct guest_mem gmem;      /* RAM and flash, for devices (DMA) and mem.ram */
 	struct device_list devices; /* every device, in creation order (hw/device.h) */
+	struct virt_io *io;         /* PCIe, ITS, virtio (machine/virt-io.c) */
 	struct gicv3 *gic;          /* the user-space GIC; NULL with kgic */
 	bool kgic;                  /* the accelerator's in-kernel GIC */
+	bool kgic_msi;              /* ... with an MSI frame (hvf) */
+	bool kgic_its;              /* ... with an ITS (kvm) */
 	uint64_t kgic_redist_size;  /* its redistributor region */
 	struct pl011 *uart;
 	struct pl031 *rtc;

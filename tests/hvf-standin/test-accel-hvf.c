@@ -195,9 +195,9 @@ static void test_gic_and_el2(void)
 	CHECK(ops->gic_set_spi(vm, 40, true) == 0);
 	CHECK(hv_gic_get_distributor_reg(0x0204, &pend) == HV_SUCCESS && (pend & 1u << 8));
 	CHECK(ops->gic_set_spi(vm, 81, true) == -EINVAL); /* the MSI range */
-	CHECK(ops->gic_send_msi(vm, 0x08020040, 81) == 0);
+	CHECK(ops->gic_send_msi(vm, 0x08020040, 81, 0) == 0);
 	CHECK(hv_gic_get_distributor_reg(0x0208, &pend) == HV_SUCCESS && (pend & 1u << 17));
-	CHECK(ops->gic_send_msi(vm, 0x08020000, 81) == -EINVAL);
+	CHECK(ops->gic_send_msi(vm, 0x08020000, 81, 0) == -EINVAL);
 
 	/* With hv_gic the framework drives IRQ/FIQ: running a vCPU makes no
 	 * hv_vcpu_set_pending_interrupt calls (the old backend made two per

@@ -58,10 +58,14 @@ static unsigned acknowledge(struct gicv3 *g, unsigned cpu, unsigned grp)
 	gic_hppi(g, cpu, &h);
 	if (h.intid == GICV3_INTID_SPURIOUS || h.group != grp || !gic_can_signal(g, cpu, &h))
 		return GICV3_INTID_SPURIOUS;
-	struct gicv3_bits *b = gic_bank(g, cpu, h.intid);
-	uint32_t bit = 1u << (h.intid % 32);
-	b->active |= bit;
-	b->pend &= ~bit; /* a level-sensitive one stays pending while its line is high */
+	if (h.intid >= GIC_LPI_BASE) {
+		gic_lpi_ack(g, cpu, h.intid); /* no active state */
+	} else {
+		struct gicv3_bits *b = gic_bank(g, cpu, h.intid);
+		uint32_t bit = 1u << (h.intid % 32);
+		b->active |= bit;
+		b->pend &= ~bit; /* a level-sensitive one stays pending while its line is high */
+	}
 	unsigned apr = (h.prio & gic_gprio_mask(g, cpu, grp)) >> (8 - g->prebits);
 	g->s.cpu[cpu].icc_ap[grp][apr / 32] |= 1u << (apr % 32);
 	gic_update(g);
@@ -77,7 +81,7 @@ static void deactivate(struct gicv3 *g, unsigned cpu, unsigned intid)
 static bool eoi_intid(struct gicv3 *g, unsigned cpu, uint64_t v, const char *reg, unsigned *intid)
 {
 	*intid = (unsigned)(v & 0xffffff);
-	if (*intid < g->spi_end)
+	if (*intid < g->spi_end || (g->lpis && *intid >= GIC_LPI_BASE && *intid < (1u << GIC_LPI_IDBITS)))
 		return true;
 	if (*intid < 1020 || *intid > 1023) /* special INTIDs: ignored silently */
 		gic_log(g, "CPU %u: %s write of INTID %u (not implemented) ignored", cpu, reg, *intid);
@@ -105,7 +109,7 @@ static void eoi(struct gicv3 *g, unsigned cpu, unsigned grp, uint64_t v)
 		return;
 	}
 	cs->icc_ap[grp][n] &= ~low;
-	if (!(cs->icc_ctlr & ICC_CTLR_EOIMODE)) {
+	if (!(cs->icc_ctlr & ICC_CTLR_EOIMODE) && intid < GIC_LPI_BASE) { /* LPIs: priority drop only */
 		struct gicv3_bits *b = gic_bank(g, cpu, intid);
 		if (((b->group >> (intid % 32)) & 1) == grp)
 			deactivate(g, cpu, intid);
@@ -199,7 +203,8 @@ static int write_locked(struct gicv3 *g, unsigned cpu, uint16_t enc, uint64_t v)
 			gic_log(g, "CPU %u: ICC_DIR_EL1 write with EOImode = 0 ignored", cpu);
 			return 0;
 		}
-		deactivate(g, cpu, intid);
+		if (intid < GIC_LPI_BASE)
+			deactivate(g, cpu, intid);
 		break;
 	case ICC_SGI1R_EL1: send_sgi(g, cpu, v, true); return 0;
 	case ICC_SGI0R_EL1:

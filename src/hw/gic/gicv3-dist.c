@@ -37,11 +37,12 @@
 static uint32_t typer(const struct gicv3 *g)
 {
 	return (g->num_irqs / 32 - 1)  /* ITLinesNumber */
-	       | 9u << 19              /* IDbits: 10 bits of INTID */
+	       | (g->lpis ? (GIC_LPI_IDBITS - 1) << 19 | 1u << 17 /* IDbits, LPIS */
+			  : 9u << 19)  /* IDbits: 10 bits of INTID */
 	       | 1u << 24              /* A3V: Aff3 supported */
 	       | 1u << 25;             /* No1N: no 1-of-N SPI routing */
-	/* CPUNumber 0 (no ARE = 0), ESPI, NMI, SecurityExtn, LPIS, MBIS,
-	 * DVIS, RSS all 0. */
+	/* CPUNumber 0 (no ARE = 0), ESPI, NMI, SecurityExtn, MBIS, DVIS,
+	 * RSS all 0; num_LPIs 0 (IDbits says how many). */
 }
 
 enum kind { K_REG, K_RAZWI, K_RESERVED, K_BADWIDTH };

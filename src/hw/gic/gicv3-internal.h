@@ -23,6 +23,24 @@
 
 #define GIC_NO_TARGET 0xffu
 
+/* LPIs (with an ITS): INTIDs 8192 .. 2^GIC_LPI_IDBITS - 1. */
+#define GIC_LPI_BASE 8192u
+#define GIC_LPI_IDBITS 16u
+#define GIC_NUM_LPIS ((1u << GIC_LPI_IDBITS) - GIC_LPI_BASE)
+#define GICR_CTLR_ENABLE_LPIS 1u
+
+/* One redistributor's LPI state. The configuration (priority, enable) is
+ * read from the guest's property table when needed; the pending state is
+ * kept here (the pending table is read once, when LPIs are enabled). */
+struct gic_lpi_cpu {
+	bool enabled;           /* GICR_CTLR.EnableLPIs */
+	uint64_t propbaser, pendbaser;
+	const uint8_t *prop;    /* host view of the property table, while enabled */
+	unsigned prop_n;        /* LPIs it covers */
+	uint64_t pend[GIC_NUM_LPIS / 64];
+	unsigned npend;
+};
+
 struct gicv3 {
 	pthread_mutex_t lock;
 	unsigned num_cpus, num_irqs;
@@ -36,6 +54,11 @@ struct gicv3 {
 	struct gicv3_state s;
 	uint8_t spi_target[GICV3_MAX_IRQS]; /* CPU index from IROUTER, or GIC_NO_TARGET */
 	bool out_irq[GICV3_MAX_CPUS], out_fiq[GICV3_MAX_CPUS];
+
+	/* LPIs: only with an ITS (gicv3_config.lpis). */
+	bool lpis;
+	struct guest_mem *gm;
+	struct gic_lpi_cpu lpi[GICV3_MAX_CPUS];
 
 	/* Rate limit of the guest-error log. */
 	time_t log_window;
@@ -71,6 +94,14 @@ static inline uint32_t gic_pending_word(const struct gicv3_bits *b)
 /* ISPENDR / ICPENDR semantics on a set of bits of one bank. */
 void gic_set_pending(struct gicv3_bits *b, uint32_t bits);
 void gic_clear_pending(struct gicv3_bits *b, uint32_t bits);
+
+/* gicv3-lpi.c: the best pending LPI of a CPU into h (if better), the
+ * acknowledge of one, the redistributor's LPI registers, reset. */
+void gic_lpi_hppi(struct gicv3 *g, unsigned cpu, struct gic_hppi *h);
+void gic_lpi_ack(struct gicv3 *g, unsigned cpu, unsigned intid);
+bool gic_lpi_reg_read(struct gicv3 *g, unsigned cpu, unsigned r, uint64_t *v);
+bool gic_lpi_reg_write(struct gicv3 *g, unsigned cpu, unsigned r, unsigned size, uint64_t v);
+void gic_lpi_reset(struct gicv3 *g);
 
 /* gicv3-cpuif.c: running priority (0xff when idle), the mask of the group
  * priority bits for an interrupt of `group`, and whether the HPPI can be

@@ -28,7 +28,8 @@ enum kind { K_REG, K_RAZWI, K_RESERVED, K_BADWIDTH };
 static uint64_t typer(const struct gicv3 *g, unsigned cpu)
 {
 	return (uint64_t)g->affinity[cpu] << 32 | (uint64_t)cpu << 8 /* Processor_Number */
-	       | (cpu == g->num_cpus - 1 ? 1u << 4 : 0);             /* Last */
+	       | (cpu == g->num_cpus - 1 ? 1u << 4 : 0)              /* Last */
+	       | (g->lpis ? 1u : 0);                                  /* PLPIS */
 }
 
 static bool lpi_reg(unsigned r)
@@ -43,6 +44,9 @@ static const enum gic_bitreg bitregs[] = {
 static uint32_t rd_read32(struct gicv3 *g, unsigned cpu, unsigned r, enum kind *k)
 {
 	*k = K_REG;
+	uint64_t lv;
+	if (g->lpis && gic_lpi_reg_read(g, cpu, r, &lv))
+		return (uint32_t)lv;
 	switch (r) {
 	case GICR_CTLR: return 0;
 	case GICR_IIDR: return GICR_IIDR_VALUE;
@@ -63,6 +67,8 @@ static uint32_t rd_read32(struct gicv3 *g, unsigned cpu, unsigned r, enum kind *
 static void rd_write32(struct gicv3 *g, unsigned cpu, unsigned r, uint32_t v, enum kind *k)
 {
 	*k = K_REG;
+	if (g->lpis && gic_lpi_reg_write(g, cpu, r, 4, v))
+		return;
 	switch (r) {
 	case GICR_CTLR:
 	case GICR_STATUSR:
@@ -188,9 +194,10 @@ void gicv3_redist_write(void *opaque, uint64_t off, unsigned size, uint64_t val)
 				gic_update(g);
 			}
 		} else if (size == 8) {
-			if (!sgi && (r == GICR_TYPER || lpi_reg(r))) {
+			if (!sgi && g->lpis && gic_lpi_reg_write(g, cpu, r, 8, val))
+				k = K_REG;
+			else if (!sgi && (r == GICR_TYPER || lpi_reg(r)))
 				rd_write32(g, cpu, r, (uint32_t)val, &k); /* RO or RAZ/WI: one half says it all */
-			}
 		} else if (sgi) {
 			sgi_write32(g, cpu, r, (uint32_t)val, &k);
 		} else {

@@ -114,6 +114,8 @@ void gic_hppi(struct gicv3 *g, unsigned cpu, struct gic_hppi *h)
 	consider(g, cpu, &cs->ppi, ~0u, 0, cs->prio, grpen, h);
 	for (unsigned w = 1; w < g->num_irqs / 32; w++)
 		consider(g, cpu, &g->s.spi[w], gic_spi_mask(g, w), 32 * w, &g->s.prio[32 * w], grpen, h);
+	if (grpen & 2) /* LPIs are Group 1 */
+		gic_lpi_hppi(g, cpu, h);
 }
 
 void gic_update(struct gicv3 *g)
@@ -159,6 +161,7 @@ static void reset_locked(struct gicv3 *g)
 	}
 	for (unsigned i = 32; i < g->spi_end; i++)
 		gic_route_spi(g, i);
+	gic_lpi_reset(g);
 	gic_update(g);
 }
 
@@ -190,6 +193,8 @@ int gicv3_create(const struct gicv3_config *cfg, struct gicv3 **out)
 	g->prio_mask = (uint8_t)(0xffu << (8 - pribits));
 	g->cpu_irq = cfg->cpu_irq;
 	g->opaque = cfg->opaque;
+	g->lpis = cfg->lpis && cfg->gm;
+	g->gm = cfg->gm;
 	pthread_mutex_init(&g->lock, NULL);
 	reset_locked(g);
 	*out = g;

@@ -78,6 +78,10 @@ struct gicv3_config {
 	const uint32_t *affinity;
 	gicv3_cpu_irq_fn *cpu_irq;
 	void *opaque;
+	/* LPIs (for an ITS): the redistributors read their property and
+	 * pending tables from guest memory through gm. */
+	bool lpis;
+	struct guest_mem *gm;
 };
 
 /* Snapshot of everything the guest can observe (distributor, redistributors,
@@ -156,6 +160,17 @@ void gicv3_redist_write(void *gic, uint64_t off, unsigned size, uint64_t val);
 int gicv3_set_spi(struct gicv3 *gic, unsigned intid, bool level);
 int gicv3_set_ppi(struct gicv3 *gic, unsigned cpu, unsigned intid, bool level);
 int gicv3_pulse_spi(struct gicv3 *gic, unsigned intid);
+
+/* LPIs (INTID 8192..65535), for the ITS: make an LPI pending or not on
+ * CPU `cpu`'s redistributor. Returns its previous state (0 or 1), or -1 if
+ * that redistributor does not take LPIs (EnableLPIs 0: dropped) or the
+ * arguments are out of range. move_all: every pending LPI of `from` to
+ * `to` (MOVALL). */
+int gicv3_lpi_set(struct gicv3 *gic, unsigned cpu, unsigned intid, bool pending);
+void gicv3_lpi_move_all(struct gicv3 *gic, unsigned from, unsigned to);
+/* The guest changed LPI configuration in its property table (INV, INVALL):
+ * re-evaluate what is signalled. */
+void gicv3_lpi_sync(struct gicv3 *gic);
 
 /* Current output levels of a CPU interface (for the vCPU loop, which sets
  * the pending IRQ/FIQ lines before each run). */
