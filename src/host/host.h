@@ -47,4 +47,9 @@ int host_sync_data(int fd);
  * conflicts, or -errno. */
 int host_lock_file(int fd, bool exclusive);
 
+/* Memory the host could back guest RAM with: physical memory plus swap on
+ * Linux (what its default overcommit heuristic allows one allocation),
+ * physical memory on macOS. 0 if unknown. */
+uint64_t host_memory_total(void);
+
 #endif

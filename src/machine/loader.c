@@ -470,3 +470,26 @@ int loader_load_firmware(const char *path, uint8_t *flash, uint64_t flash_size, 
 	*loaded = got;
 	return 0;
 }
+
+int loader_write_file(const char *path, const void *buf, size_t size, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail(err, errlen, "cannot create: %s", strerror(errno));
+	const uint8_t *p = buf;
+	while (size) {
+		ssize_t n = write(fd, p, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			return fail(err, errlen, "write error: %s", strerror(e));
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	if (close(fd))
+		return fail(err, errlen, "write error: %s", strerror(errno));
+	return 0;
+}

@@ -24,6 +24,7 @@ struct vm_opts {
 	unsigned smp;
 	const char *kernel, *initrd, *append, *dtb, *bios;
 	const char *serial;   /* "stdio" (default), "none", "file:PATH" */
+	const char *dumpdtb;  /* -M virt,dumpdtb=FILE: write the device tree there and exit */
 	bool no_reboot;       /* a guest reset request exits instead */
 	bool stats;
 	bool testdev;
