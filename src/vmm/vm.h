@@ -66,6 +66,7 @@ struct vcpu {
 	bool vtimer_irq;            /* vCPU thread only */
 	struct mmio_exit dabt;
 	uint64_t exits, wfi_sleeps;
+	bool noram_reported;        /* a fetch from no RAM reported (vcpu.c iabt_no_ram) */
 	/* Apple CPU services and the hvc-patch watchdog. */
 	struct apple_svc_cpu svc;
 	_Atomic uint32_t run_seq;   /* bumped at every exit (vCPU thread) */
