@@ -314,7 +314,7 @@ int loader_parse_image(const struct loader_ram *ram, const char *name, const uin
 		}
 		int64_t disp = (int64_t)((uint64_t)(insn & 0x03ffffffu) << 38) >> 36; /* imm26 * 4, signed */
 		int64_t target = 4 * (int64_t)i + disp;
-		if (target < 0 || (uint64_t)target >= len)
+		if (target < 0 || (uint64_t)target + 4 > len) /* the entry instruction not in the file */
 			return fail(err, errlen,
 				    "%s: the entry branch in the header jumps to offset 0x%" PRIx64 ", past the %zu bytes "
 				    "of the file (a truncated Image?)",
