@@ -117,8 +117,11 @@ g = boot(["-dtb", u3, "-m", "256M"])
 check(g["memory"] == ["40000000" "10000000"], "-dtb with 1/1 cells: reg in one cell each", repr(g["memory"]))
 p = run(["-kernel", guest, "-dtb", u3, "-m", "4G"])
 lines = [l for l in p.stderr.splitlines() if l.strip()]
-check(p.returncode == 1 and len(lines) == 1 and "#size-cells = <1>" in p.stderr and "lower -m" in p.stderr,
-      "-dtb with #size-cells 1 and -m 4G refused with one message", "exit %d: %r" % (p.returncode, p.stderr))
+if "more than the" in p.stderr:  # a host with less than 4 GiB: -m 4G is refused before the tree
+    print("skip -dtb with #size-cells 1 and -m 4G: %s" % p.stderr.strip())
+else:
+    check(p.returncode == 1 and len(lines) == 1 and "#size-cells = <1>" in p.stderr and "lower -m" in p.stderr,
+          "-dtb with #size-cells 1 and -m 4G refused with one message", "exit %d: %r" % (p.returncode, p.stderr))
 
 # -bios with -dtb: memory fitted and seeds added, /chosen otherwise left alone.
 t = dump(["-bios", guest, "-dtb", write("user4.dtb", F.build(user2))], "bios.dtb")
