@@ -98,16 +98,15 @@ static int check_ram(const char *arg, uint64_t size)
 	/* Guest RAM is reserved lazily (MAP_NORESERVE), so any size maps; more
 	 * than the host has in all would be refused by Linux's default
 	 * overcommit for QEMU's allocation, and can only end in the OOM killer. */
+#ifdef __linux__
+	static const char what[] = " (RAM and swap)";
+#else
+	static const char what[] = "";
+#endif
 	uint64_t host = host_memory_total();
 	if (host && size > host) {
 		fprintf(stderr, "avmm: -m %s: more than the %.1f GiB of memory this host has%s; lower -m\n", arg,
-			(double)host / (double)(1ull << 30),
-#ifdef __linux__
-			" (RAM and swap)"
-#else
-			""
-#endif
-		);
+			(double)host / (double)(1ull << 30), what);
 		return -1;
 	}
 	return 0;
