@@ -121,6 +121,9 @@ struct accel_ops {
 	unsigned caps; /* ACCEL_CAP_* */
 	int (*vm_create)(const struct accel_vm_config *cfg, struct accel_vm **out);
 	void (*vm_destroy)(struct accel_vm *vm);
+	/* The VM's guest physical (IPA) address size in bits: RAM must end
+	 * below 1 << ipa_bits. NULL: not known before a map fails. */
+	unsigned (*ipa_bits)(struct accel_vm *vm);
 	int (*map)(struct accel_vm *vm, void *host, uint64_t ipa, uint64_t size, unsigned flags);
 	int (*unmap)(struct accel_vm *vm, uint64_t ipa, uint64_t size);
 	int (*protect)(struct accel_vm *vm, uint64_t ipa, uint64_t size, unsigned flags);

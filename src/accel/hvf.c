@@ -357,6 +357,11 @@ static int range_check(struct accel_vm *v, const char *call, const void *host, u
 	return 0;
 }
 
+static unsigned hvf_ipa_bits(struct accel_vm *v)
+{
+	return HVM(v)->ipa_bits;
+}
+
 static int hvf_map(struct accel_vm *v, void *host, uint64_t ipa, uint64_t size, unsigned flags)
 {
 	if (!host) {
@@ -892,6 +897,7 @@ const struct accel_ops accel_hvf_ops = {
 	.name = "hvf",
 	.vm_create = hvf_vm_create,
 	.vm_destroy = hvf_vm_destroy,
+	.ipa_bits = hvf_ipa_bits,
 	.map = hvf_map,
 	.unmap = hvf_unmap,
 	.protect = hvf_protect,

@@ -255,6 +255,11 @@ static int slot_flags(struct kvm_vm *vm, const char *call, unsigned flags, uint3
 	return 0;
 }
 
+static unsigned kvm_ipa_bits(struct accel_vm *v)
+{
+	return KVM(v)->ipa_bits;
+}
+
 static int range_check(struct kvm_vm *vm, const char *call, const void *host, uint64_t ipa, uint64_t size)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
@@ -884,6 +889,7 @@ const struct accel_ops accel_kvm_ops = {
 	.caps = ACCEL_CAP_KERNEL_PSCI,
 	.vm_create = kvm_vm_create,
 	.vm_destroy = kvm_vm_destroy,
+	.ipa_bits = kvm_ipa_bits,
 	.map = kvm_map,
 	.unmap = kvm_unmap,
 	.protect = kvm_protect,

@@ -8,6 +8,7 @@
 
 #include "accel/accel.h"
 #include "cpu/cpu.h"
+#include "cpu/features.h"
 #include "cpu/internal.h"
 #include "arch/apple-services.h"
 
@@ -59,6 +60,14 @@ static void soft_vm_destroy(struct accel_vm *v)
 {
 	a64_vm_free(SVM(v)->vm);
 	free(v);
+}
+
+/* What ID_AA64MMFR0_EL1.PARange advertises to the guest. */
+static unsigned soft_ipa_bits(struct accel_vm *v)
+{
+	static const unsigned bits[8] = { 32, 36, 40, 42, 44, 48, 52, 52 };
+	(void)v;
+	return bits[FEAT_ID_AA64MMFR0 & 7];
 }
 
 static int soft_map(struct accel_vm *v, void *host, uint64_t ipa, uint64_t size, unsigned flags)
@@ -250,6 +259,7 @@ const struct accel_ops accel_soft_ops = {
 	.name = "soft",
 	.vm_create = soft_vm_create,
 	.vm_destroy = soft_vm_destroy,
+	.ipa_bits = soft_ipa_bits,
 	.map = soft_map,
 	.unmap = soft_unmap,
 	.protect = soft_protect,

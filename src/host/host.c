@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/sysinfo.h>
 #endif
 #ifdef __APPLE__
 #include <sys/disk.h>
@@ -169,4 +170,16 @@ int host_blockdev_size(int fd, uint64_t *size)
 	errno = ENOTSUP;
 	return -1;
 #endif
+}
+
+uint64_t host_memory_total(void)
+{
+#ifdef __linux__
+	struct sysinfo si;
+	if (sysinfo(&si) == 0)
+		return ((uint64_t)si.totalram + si.totalswap) * (si.mem_unit ? si.mem_unit : 1);
+#endif
+	/* macOS: physical memory only (its swap grows on demand, with no total). */
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
 }

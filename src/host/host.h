@@ -53,5 +53,9 @@ int host_lock_file(int fd, bool exclusive);
 int host_punch_hole(int fd, bool blockdev, uint64_t off, uint64_t len);
 /* The size in bytes of an open block device. 0, or -1 with errno. */
 int host_blockdev_size(int fd, uint64_t *size);
+/* Memory the host could back guest RAM with: physical memory plus swap on
+ * Linux (what its default overcommit heuristic allows one allocation),
+ * physical memory on macOS. 0 if unknown. */
+uint64_t host_memory_total(void);
 
 #endif

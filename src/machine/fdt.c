@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/host.h"
+
 #define FDT_INITIAL_SIZE 4096u
 
 void fdtb_fail(struct fdt_builder *b, int err, const char *fmt, ...)
@@ -488,4 +490,97 @@ void fdt_virt_chosen(struct fdt_builder *b, const char *bootargs, const char *st
 	}
 	if (seed_len)
 		fdtb_prop(b, c, "rng-seed", seed, seed_len);
+}
+
+void fdt_virt_seeds(struct fdt_builder *b)
+{
+	uint8_t rng[FDT_RNG_SEED_LEN], kaslr[8];
+	int r = host_random(rng, sizeof(rng));
+	if (!r)
+		r = host_random(kaslr, sizeof(kaslr));
+	if (r) {
+		fdtb_fail(b, r, "device tree: no random bytes for /chosen rng-seed: %s", strerror(-r));
+		return;
+	}
+	const char *c = fdtb_find(b, "/chosen");
+	if (!c)
+		c = fdtb_node(b, "/", "chosen");
+	fdtb_prop(b, c, "rng-seed", rng, sizeof(rng));
+	fdtb_prop(b, c, "kaslr-seed", kaslr, sizeof(kaslr));
+	/* Leave no copy of the guest's seeds on our stack. */
+	memset(rng, 0, sizeof(rng));
+	memset(kaslr, 0, sizeof(kaslr));
+	__asm__ volatile("" : : "r"(rng), "r"(kaslr) : "memory");
+}
+
+/* A root node that describes memory: "memory" or "memory@..." (QEMU's rule). */
+static bool is_memory_node(const char *name)
+{
+	return !strcmp(name, "memory") || !strncmp(name, "memory@", 7);
+}
+
+void fdt_virt_fit_user(struct fdt_builder *b, uint64_t ram_base, uint64_t ram_size, bool linux_boot,
+		       const char *bootargs, uint64_t initrd_start, uint64_t initrd_size)
+{
+	if (b->err)
+		return;
+	int ac = fdt_address_cells(b->blob, 0), sc = fdt_size_cells(b->blob, 0);
+	if (ac < 1 || ac > 2 || sc < 1 || sc > 2) {
+		fdtb_fail(b, -FDT_ERR_BADNCELLS,
+			  "device tree: the root's #address-cells/#size-cells (%d/%d) must be 1 or 2 to describe RAM",
+			  ac, sc);
+		return;
+	}
+	uint64_t end = ram_base + ram_size;
+	if (end < ram_base || (ac == 1 && end - 1 > UINT32_MAX) || (sc == 1 && ram_size > UINT32_MAX)) {
+		fdtb_fail(b, -FDT_ERR_BADNCELLS,
+			  "device tree: its root #address-cells = <%d>, #size-cells = <%d> cannot describe %" PRIu64
+			  " MiB of RAM at 0x%" PRIx64 " (lower -m below 4 GiB, or use a tree with 2 and 2)",
+			  ac, sc, ram_size >> 20, ram_base);
+		return;
+	}
+	/* Every root memory node goes: the tree's idea of RAM is not the machine's. */
+	for (;;) {
+		int off, found = -1;
+		fdt_for_each_subnode(off, b->blob, 0) {
+			const char *name = fdt_get_name(b->blob, off, NULL);
+			if (name && is_memory_node(name)) {
+				found = off;
+				break;
+			}
+		}
+		if (found < 0)
+			break;
+		int r = fdt_del_node(b->blob, found);
+		if (r) {
+			fdtb_fail(b, r, "device tree: cannot remove a memory node: %s", fdt_strerror(r));
+			return;
+		}
+	}
+	const char *m = fdtb_node(b, "/", "memory@%" PRIx64, ram_base);
+	fdtb_prop_str(b, m, "device_type", "memory");
+	uint32_t reg[4], n = 0;
+	if (ac == 2)
+		reg[n++] = (uint32_t)(ram_base >> 32);
+	reg[n++] = (uint32_t)ram_base;
+	if (sc == 2)
+		reg[n++] = (uint32_t)(ram_size >> 32);
+	reg[n++] = (uint32_t)ram_size;
+	fdtb_prop_cells(b, m, "reg", reg, n);
+
+	/* PSCI is the machine's (over HVC), whatever the tree says. */
+	if (!b->err) {
+		int off = fdt_path_offset(b->blob, "/psci");
+		if (off >= 0 && (off = fdt_del_node(b->blob, off)) != 0) {
+			fdtb_fail(b, off, "device tree: cannot replace /psci: %s", fdt_strerror(off));
+			return;
+		}
+	}
+	fdt_virt_psci(b, "hvc");
+
+	const char *c = fdtb_find(b, "/chosen");
+	if (!c)
+		c = fdtb_node(b, "/", "chosen");
+	if (linux_boot)
+		fdt_virt_chosen(b, bootargs && *bootargs ? bootargs : NULL, NULL, initrd_start, initrd_size, NULL, 0);
 }

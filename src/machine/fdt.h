@@ -95,4 +95,22 @@ uint32_t fdt_virt_apb_pclk(struct fdt_builder *b);
 void fdt_virt_chosen(struct fdt_builder *b, const char *bootargs, const char *stdout_path, uint64_t initrd_start,
 		     uint64_t initrd_size, const void *seed, size_t seed_len);
 
+/* /chosen rng-seed (FDT_RNG_SEED_LEN bytes, for the guest's entropy pool)
+ * and kaslr-seed (8 bytes, for arm64 KASLR), fresh from the host's CSPRNG
+ * (host_random) for every tree built: two boots never share them. Creates
+ * /chosen if absent; replaces seeds already there. */
+#define FDT_RNG_SEED_LEN 32
+void fdt_virt_seeds(struct fdt_builder *b);
+
+/* Fit a user-supplied tree (-dtb) to the machine as QEMU does: every root
+ * memory node (memory, memory@...) replaced by one memory@RAM_BASE in the
+ * root's #address-cells/#size-cells (an error if they cannot describe the
+ * RAM), /psci replaced by the machine's ("hvc"), and, when the Linux boot
+ * protocol is used (linux_boot: -kernel), /chosen's bootargs (when bootargs
+ * is non-empty; else the tree's are kept) and linux,initrd-start/end (set
+ * for an initrd, removed otherwise: nothing was loaded there). /chosen is
+ * created if absent. The seeds are fdt_virt_seeds' job. */
+void fdt_virt_fit_user(struct fdt_builder *b, uint64_t ram_base, uint64_t ram_size, bool linux_boot,
+		       const char *bootargs, uint64_t initrd_start, uint64_t initrd_size);
+
 #endif

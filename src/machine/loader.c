@@ -288,9 +288,39 @@ int loader_parse_image(const struct loader_ram *ram, const char *name, const uin
 	}
 	if (hd->flags & ARM64_IMAGE_FLAG_BE)
 		return fail(err, errlen, "%s: a big-endian kernel, which this machine cannot run", name);
+	/* What would only spin in the guest with no output (defect 11): no code
+	 * after the header, an entry branch past the end of the file (a
+	 * truncated Image: the branch lands in zeroed memory), an entry that
+	 * is not page aligned. */
+	if (len <= 64)
+		return fail(err, errlen, "%s: only the %zu-byte arm64 Image header, no code after it (a truncated file?)",
+			    name, len);
 	uint64_t text_offset = hd->text_offset, footprint = hd->image_size;
 	if (footprint == 0) /* pre-v3.17 kernel: booting.rst says text_offset is then 0x80000 */
 		text_offset = 0x80000;
+	if (text_offset & (PAGE - 1))
+		return fail(err, errlen,
+			    "%s: text_offset 0x%" PRIx64 " is not 4 KiB aligned (the Image goes text_offset bytes above a "
+			    "2 MiB-aligned base; Linux has always required 4 KiB alignment)",
+			    name, text_offset);
+	/* code0 branches to the entry; an EFI-stub Image has "MZ" in code0 (an
+	 * add with no effect) and the branch in code1. */
+	for (unsigned i = 0; i < 2; i++) {
+		uint32_t insn = i ? hd->code1 : hd->code0;
+		if ((insn & 0xfc000000u) != 0x14000000u) { /* not B imm26 */
+			if (i == 0 && (insn & 0xffffu) == 0x5a4du) /* "MZ": look at code1 */
+				continue;
+			break;
+		}
+		int64_t disp = (int64_t)((uint64_t)(insn & 0x03ffffffu) << 38) >> 36; /* imm26 * 4, signed */
+		int64_t target = 4 * (int64_t)i + disp;
+		if (target < 0 || (uint64_t)target + 4 > len) /* the entry instruction not in the file */
+			return fail(err, errlen,
+				    "%s: the entry branch in the header jumps to offset 0x%" PRIx64 ", past the %zu bytes "
+				    "of the file (a truncated Image?)",
+				    name, (uint64_t)target, len);
+		break;
+	}
 	if (footprint < len)
 		footprint = len;
 	uint64_t base2m, load, end;
@@ -468,5 +498,28 @@ int loader_load_firmware(const char *path, uint8_t *flash, uint64_t flash_size, 
 	if (got == 0)
 		return fail(err, errlen, "firmware '%s': the file is empty", path);
 	*loaded = got;
+	return 0;
+}
+
+int loader_write_file(const char *path, const void *buf, size_t size, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail(err, errlen, "cannot create: %s", strerror(errno));
+	const uint8_t *p = buf;
+	while (size) {
+		ssize_t n = write(fd, p, size);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+			close(fd);
+			return fail(err, errlen, "write error: %s", strerror(e));
+		}
+		p += n;
+		size -= (size_t)n;
+	}
+	if (close(fd))
+		return fail(err, errlen, "write error: %s", strerror(errno));
 	return 0;
 }

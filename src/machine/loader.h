@@ -81,6 +81,9 @@ int loader_place_dtb(const struct loader_ram *ram, uint64_t addr, const void *bl
 int loader_load_firmware(const char *path, uint8_t *flash, uint64_t flash_size, uint64_t *loaded, char *err,
 			 size_t errlen);
 
+/* Write `size` bytes to a new or truncated file (-M virt,dumpdtb=FILE). */
+int loader_write_file(const char *path, const void *buf, size_t size, char *err, size_t errlen);
+
 /* Decompress a gzip stream (one or more members; trailing zero padding is
  * allowed) into a malloc'd buffer of at most `limit` bytes. Returns 0, or -1
  * with a message (without the file name) in err. */

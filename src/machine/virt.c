@@ -166,6 +166,9 @@ static uint8_t *ram_alloc(uint64_t size)
 	return p + head;
 }
 
+/* The device tree: generated for the machine, or the -dtb file fitted to it
+ * (memory, PSCI and, with -kernel, /chosen, as QEMU patches a user tree).
+ * Either way /chosen gets fresh seeds (fdt_virt_seeds). */
 static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_layout *bl, void **blob,
 		     size_t *size)
 {
@@ -178,9 +181,17 @@ static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_l
 			fprintf(stderr, "avmm: %s\n", err);
 			return -1;
 		}
-		*blob = user;
-		*size = usize;
-		return 0;
+		int r = fdtb_open(&b, user, usize, LOADER_DTB_MAX);
+		free(user);
+		fdt_virt_fit_user(&b, vm->ram_base, vm->ram_size, o->kernel != NULL, o->append, bl->initrd_start,
+				  bl->initrd_size);
+		fdt_virt_seeds(&b);
+		if (!r)
+			r = fdtb_finish(&b, blob, size);
+		if (r)
+			fprintf(stderr, "avmm: -dtb %s: %s\n", o->dtb, b.msg);
+		fdtb_free(&b);
+		return r ? -1 : 0;
 	}
 	if (fdtb_init(&b, FDT_MAX_SIZE_DEFAULT)) {
 		fprintf(stderr, "avmm: device tree: %s\n", b.msg);
@@ -204,11 +215,8 @@ static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_l
 	uint32_t clk = fdt_virt_apb_pclk(&b);
 	const char *uart = pl011_fdt_node(&b, VIRT_UART_BASE, VIRT_UART_SPI, clk);
 	pl031_fdt_node(&b, VIRT_RTC_BASE, VIRT_RTC_SPI, clk);
-	uint8_t seed[32];
-	for (unsigned i = 0; i < sizeof(seed); i++)
-		seed[i] = (uint8_t)rand();
-	fdt_virt_chosen(&b, o->append ? o->append : "", uart, bl ? bl->initrd_start : 0, bl ? bl->initrd_size : 0,
-			seed, sizeof(seed));
+	fdt_virt_chosen(&b, o->append ? o->append : "", uart, bl->initrd_start, bl->initrd_size, NULL, 0);
+	fdt_virt_seeds(&b);
 	int r = fdtb_finish(&b, blob, size);
 	if (r)
 		fprintf(stderr, "avmm: device tree: %s\n", b.msg);
@@ -242,7 +250,6 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	pthread_cond_init(&vm->main_cond, NULL);
 	pthread_cond_init(&vm->create_cond, NULL);
 	mmio_bus_init(&vm->bus);
-	srand((unsigned)time(NULL));
 
 	const char *an = o->accel ? o->accel : accel_default_name();
 	vm->ops = accel_find(an);
@@ -363,6 +370,20 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	struct accel_vm_config vc = { .cntfrq_hz = o->cntfrq_hz, .pauth = o->pauth, .hvc0_mode = o->hvc0_mode };
 	vc.el2 = o->el2;
 	int r = accel_vm_create(vm->ops, &vc, &vm->avm);
+	/* RAM must end inside the accelerator's guest physical address space
+	 * (HVF: 36 bits before macOS 13, the host's maximum after; KVM:
+	 * KVM_CAP_ARM_VM_IPA_SIZE; soft: its PARange): one message with the
+	 * limit rather than the map call's failure. */
+	unsigned ipa = !r && vm->ops->ipa_bits ? vm->ops->ipa_bits(vm->avm) : 0;
+	if (ipa && ipa < 64 && vm->ram_base + vm->ram_size > 1ull << ipa) {
+		uint64_t max = (1ull << ipa) - vm->ram_base;
+		fprintf(stderr,
+			"avmm: -m %" PRIu64 "M: RAM from 0x%" PRIx64 " would end beyond the %u-bit (%" PRIu64
+			" GiB) guest physical address space of the %s accelerator on this host: at most %" PRIu64
+			"M; lower -m\n",
+			vm->ram_size >> 20, vm->ram_base, ipa, (uint64_t)1 << (ipa - 30), vm->ops->name, max >> 20);
+		return -1;
+	}
 	if (!r)
 		r = accel_map(vm->avm, vm->ram, vm->ram_base, vm->ram_size,
 			      ACCEL_MEM_READ | ACCEL_MEM_WRITE | ACCEL_MEM_EXEC);
@@ -382,6 +403,15 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 	size_t dtb_size = 0;
 	if (build_fdt(vm, o, &bl, &dtb, &dtb_size))
 		return -1;
+	if (o->dumpdtb) { /* -M virt,dumpdtb=FILE: QEMU's way to see the tree the guest would get */
+		int wr = loader_write_file(o->dumpdtb, dtb, dtb_size, err, sizeof(err));
+		free(dtb);
+		if (wr) {
+			fprintf(stderr, "avmm: -M virt,dumpdtb=%s: %s\n", o->dumpdtb, err);
+			return -1;
+		}
+		return 1;
+	}
 	if (loader_place_dtb(&lram, bl.dtb_addr ? bl.dtb_addr : vm->ram_base, dtb, dtb_size, err, sizeof(err))) {
 		free(dtb);
 		fprintf(stderr, "avmm: %s\n", err);

@@ -10,11 +10,15 @@
 #define VIRT_UART_BASE 0x09000000ull
 #define VIRT_RTC_BASE 0x09010000ull
 #define VIRT_RAM_BASE 0x40000000ull
+/* RAM ends by 256 GiB, where QEMU's virt map puts the high redistributors,
+ * then the high PCIe ECAM and MMIO (facts/qemu-virt.md): QEMU's 255 GiB. */
+#define VIRT_RAM_MAX (0x4000000000ull - VIRT_RAM_BASE)
 #define VIRT_UART_SPI 1
 #define VIRT_RTC_SPI 2
 
 /* Build the machine from the options: RAM, devices, the guest images and
- * the device tree. 0, or -1 after printing one clear error. */
+ * the device tree. 0, or -1 after printing one clear error; 1 when there is
+ * nothing to run (-M virt,dumpdtb=FILE wrote the device tree). */
 int virt_create(struct vm *vm, const struct vm_opts *o);
 /* System reset, with every vCPU stopped and joined (vm_run returned
  * VM_RESET): the accelerator's VM (in-kernel GIC), every device, and memory

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "host/host.h"
 #include "machine/virt.h"
 #include "vmm/devopts.h"
 #include "vmm/console.h"
@@ -25,14 +26,17 @@ static void usage(FILE *f)
 		"                      machine type: virt (default); hvc-patch: rewrite the guest's hvc #0 to\n"
 		"                      hvc #1 when a page is first executed (on), or when a vCPU spins after a\n"
 		"                      refused Apple call (watchdog), or both (default off)\n"
+		"  -M virt,dumpdtb=FILE  write the device tree the guest would get to FILE and exit\n"
 		"  -cpu MODEL[,pauth=on|off]  host (default) or max (pointer authentication on); with\n"
 		"                      -accel hvf both are the host CPU, pointer authentication included\n"
-		"  -m SIZE             guest RAM: MiB, or with a suffix M or G (default 512M)\n"
+		"  -m SIZE             guest RAM: MiB, or with a suffix K, M, G or T (default 512M); at most\n"
+		"                      255G, the host's memory, and what the accelerator's IPA size allows\n"
 		"  -smp N              number of vCPUs, 1 to %u (default 1)\n"
 		"  -kernel FILE        arm64 Linux Image (raw or gzip) or a bare-metal program with an Image header\n"
 		"  -initrd FILE        initial RAM disk\n"
 		"  -append STRING      kernel command line\n"
-		"  -dtb FILE           use this device tree instead of the generated one\n"
+		"  -dtb FILE           use this device tree instead of the generated one; its memory node,\n"
+		"                      /psci and (with -kernel) /chosen are fitted to -m, -append, -initrd\n"
 		"  -bios FILE          firmware image, loaded into flash at 0x0 and started there\n"
 		"  -serial DEV         stdio (default), none, or file:PATH\n"
 		"  -nographic          accepted for QEMU compatibility (there is no display)\n"
@@ -60,23 +64,60 @@ static void usage(FILE *f)
 		VM_MAX_CPUS, accel_default_name());
 }
 
+/* -m: a whole number with an optional suffix K, M (the default), G or T,
+ * as QEMU reads it. 0 and overflow are refused here; the limits of the
+ * machine and the host are checked by check_ram. */
 static int parse_size(const char *s, uint64_t *out)
 {
 	char *end;
+	if (*s < '0' || *s > '9') /* strtoull takes "-1" and " 1" */
+		return -1;
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (errno || end == s)
 		return -1;
-	uint64_t mul = 1ull << 20;
-	if (*end == 'M' || *end == 'm')
-		end++;
-	else if (*end == 'G' || *end == 'g') {
-		mul = 1ull << 30;
-		end++;
+	unsigned shift = 20;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	case 'T': case 't': shift = 40; end++; break;
 	}
-	if (*end || v == 0 || v > (1ull << 46) / mul)
+	if (*end || v == 0 || v > UINT64_MAX >> shift)
 		return -1;
-	*out = v * mul;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* RAM the machine and the host can hold: one message naming the limit and
+ * the fix. The accelerator's IPA size is checked once it exists (virt.c). */
+static int check_ram(const char *arg, uint64_t size)
+{
+	if (size & 0x3fff) {
+		fprintf(stderr, "avmm: -m %s: the RAM size must be a multiple of 16 KiB (the page size "
+				"Hypervisor.framework maps), e.g. -m 512M\n", arg);
+		return -1;
+	}
+	if (size > VIRT_RAM_MAX) {
+		fprintf(stderr, "avmm: -m %s: the virt machine has room for %" PRIu64 " GiB of RAM at most (from 0x%" PRIx64
+				" up to its high MMIO regions at 0x%" PRIx64 "); lower -m\n",
+			arg, (uint64_t)(VIRT_RAM_MAX >> 30), (uint64_t)VIRT_RAM_BASE, (uint64_t)(VIRT_RAM_BASE + VIRT_RAM_MAX));
+		return -1;
+	}
+	/* Guest RAM is reserved lazily (MAP_NORESERVE), so any size maps; more
+	 * than the host has in all would be refused by Linux's default
+	 * overcommit for QEMU's allocation, and can only end in the OOM killer. */
+#ifdef __linux__
+	static const char what[] = " (RAM and swap)";
+#else
+	static const char what[] = "";
+#endif
+	uint64_t host = host_memory_total();
+	if (host && size > host) {
+		fprintf(stderr, "avmm: -m %s: more than the %.1f GiB of memory this host has%s; lower -m\n", arg,
+			(double)host / (double)(1ull << 30), what);
+		return -1;
+	}
 	return 0;
 }
 
@@ -113,12 +154,18 @@ static int parse_subopts(const char *opt, const char *arg, char *name,
 
 static int machine_opt(struct vm_opts *o, const char *opt, const char *key, const char *val)
 {
+	static char dumpdtb[256]; /* val lives in parse_subopts' copy */
 	int m;
+	if (!strcmp(key, "dumpdtb") && *val && strlen(val) < sizeof(dumpdtb)) {
+		memcpy(dumpdtb, val, strlen(val) + 1);
+		o->dumpdtb = dumpdtb;
+		return 0;
+	}
 	if (!strcmp(key, "hvc-patch") && (m = hvc_patch_parse_mode(val)) >= 0) {
 		o->hvc_patch = (unsigned)m;
 		return 0;
 	}
-	fprintf(stderr, "avmm: %s: unknown option %s=%s (known: hvc-patch=on|off|watchdog|both)\n", opt, key, val);
+	fprintf(stderr, "avmm: %s: unknown option %s=%s (known: hvc-patch=on|off|watchdog|both, dumpdtb=FILE)\n", opt, key, val);
 	return -1;
 }
 
@@ -198,6 +245,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	o->hvc0_mode = ACCEL_HVC0_HVF_PUBLIC;
 	bool pauth_given = false; /* -cpu ...,pauth=on|off */
 	bool gic_given = false;   /* -accel ...,gic= */
+	const char *m_arg = "512M";
 	int ch;
 	opterr = 0;
 	while ((ch = getopt_long_only(argc, argv, ":M:m:h", lo, NULL)) != -1) {
@@ -267,6 +315,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 					optarg);
 				return -1;
 			}
+			m_arg = optarg;
 			break;
 		case 'S': {
 			char *end;
@@ -347,10 +396,8 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		fprintf(stderr, "avmm: -initrd and -append need -kernel\n");
 		return -1;
 	}
-	if (o->ram_size & 0x3fff) {
-		fprintf(stderr, "avmm: -m: the RAM size must be a multiple of 16 KiB\n");
+	if (check_ram(m_arg, o->ram_size))
 		return -1;
-	}
 	if ((o->kernel && check_file("-kernel", o->kernel)) || (o->initrd && check_file("-initrd", o->initrd)) ||
 	    (o->dtb && check_file("-dtb", o->dtb)) || (o->bios && check_file("-bios", o->bios)))
 		return -1;
@@ -413,10 +460,11 @@ int main(int argc, char **argv)
 		evloop_free(loop);
 		return 1;
 	}
-	if (virt_create(&vm, &o)) {
+	int cr = virt_create(&vm, &o);
+	if (cr) { /* 1: nothing to run (dumpdtb) */
 		virt_destroy(&vm);
 		evloop_free(loop);
-		return 1;
+		return cr > 0 ? 0 : 1;
 	}
 	atomic_store(&vm.loop, loop);
 	struct timespec t0, t1;

@@ -355,6 +355,40 @@ static void fatal_exit(struct vcpu *v, const char *what)
 	vm_request(v->vm, VM_ERROR);
 }
 
+/* An instruction fetch the accelerator could not satisfy. From an address
+ * with no RAM or ROM it is reported once per vCPU (QEMU logs it as a guest
+ * error), then an external abort is injected as before. When the abort's
+ * own vector is the address that faulted (VBAR_EL1 still 0 with no -bios,
+ * or pointing at nothing), the vCPU can never make progress: QEMU would spin
+ * at 100% CPU forever; we stop the VM with an error (exit status 1).
+ * Returns true when the VM is stopped. */
+static bool iabt_no_ram(struct vcpu *v)
+{
+	const struct accel_exit *ex = v->ex;
+	if (v->vm->mem.ram(v->vm->mem.opaque, ex->ipa, 4))
+		return false; /* RAM there: a permission fault, not a missing image */
+	uint64_t cpsr = getreg(v, ACCEL_REG_CPSR);
+	unsigned el = (cpsr >> 2) & 3;
+	uint64_t vec = getsys(v, SYSREG_VBAR_EL1) + (el == 0 ? 0x400 : (cpsr & 1) ? 0x200 : 0);
+	bool stuck = el == 1 && vec == ex->va;
+	if (!v->noram_reported || stuck) {
+		char ipa[40] = "";
+		if (ex->ipa != ex->va) /* the MMU is on */
+			snprintf(ipa, sizeof(ipa), " (IPA 0x%" PRIx64 ")", ex->ipa);
+		fprintf(stderr,
+			"avmm: vCPU %u: guest executes at 0x%" PRIx64 "%s where there is no RAM or ROM "
+			"(check -kernel/-bios)%s\n",
+			v->idx, ex->va, ipa,
+			stuck ? "; the exception vector for that abort is the same address, so the vCPU cannot make "
+				"progress: stopping the VM"
+			      : "; injecting an external abort");
+	}
+	v->noram_reported = true;
+	if (stuck)
+		vm_request(v->vm, VM_ERROR);
+	return stuck;
+}
+
 /* Runs until the vCPU powers off (returns true) or the VM stops (false). */
 static bool run_powered(struct vcpu *v)
 {
@@ -467,6 +501,8 @@ static bool run_powered(struct vcpu *v)
 			if (r)
 				break;
 			/* Fetch from an address with no RAM: an external abort. */
+			if (iabt_no_ram(v))
+				return false;
 			inject_sync(v, (uint32_t)((getreg(v, ACCEL_REG_CPSR) & 0xc) ? EC_IABT_CUR : EC_IABT_LOWER) << 26 |
 					       1u << 25 | 0x10,
 				    ex->va);

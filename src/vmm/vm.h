@@ -29,6 +29,7 @@ struct vm_opts {
 	const char *kernel, *initrd, *append, *dtb, *bios;
 	const char *serial;   /* "stdio" (default), "none", "file:PATH" */
 	struct vm_devopts *devopts; /* -drive, -device (vmm/devopts.h) */
+	const char *dumpdtb;  /* -M virt,dumpdtb=FILE: write the device tree there and exit */
 	bool no_reboot;       /* a guest reset request exits instead */
 	bool stats;
 	bool testdev;
@@ -82,6 +83,7 @@ struct vcpu {
 	bool vtimer_irq;            /* vCPU thread only */
 	struct mmio_exit dabt;
 	uint64_t exits, wfi_sleeps;
+	bool noram_reported;        /* a fetch from no RAM reported (vcpu.c iabt_no_ram) */
 	/* Apple CPU services and the hvc-patch watchdog. */
 	struct apple_svc_cpu svc;
 	_Atomic uint32_t run_seq;   /* bumped at every exit (vCPU thread) */

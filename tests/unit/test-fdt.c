@@ -310,11 +310,97 @@ static void test_open(void)
 	free(fdt);
 }
 
+/* Seeds: fresh random bytes in every tree (defect 5: rand() seeded with the
+ * time gave two trees built in the same second the same seed). */
+static void test_seeds(void)
+{
+	uint8_t seen[2][FDT_RNG_SEED_LEN + 8];
+	for (int i = 0; i < 2; i++) {
+		struct fdt_builder b;
+		CHECK(fdtb_init(&b, 0) == 0, "init: %s", b.msg);
+		fdt_virt_seeds(&b);
+		void *out;
+		size_t osize;
+		CHECK(fdtb_finish(&b, &out, &osize) == 0, "finish: %s", b.msg);
+		fdtb_free(&b);
+		if (!out)
+			return;
+		int off = fdt_path_offset(out, "/chosen"), l1 = 0, l2 = 0;
+		const void *r = fdt_getprop(out, off, "rng-seed", &l1), *k = fdt_getprop(out, off, "kaslr-seed", &l2);
+		CHECK(r && k && l1 == FDT_RNG_SEED_LEN && l2 == 8, "seed lengths %d %d", l1, l2);
+		if (r && k && l1 == FDT_RNG_SEED_LEN && l2 == 8) {
+			memcpy(seen[i], r, FDT_RNG_SEED_LEN);
+			memcpy(seen[i] + FDT_RNG_SEED_LEN, k, 8);
+		}
+		free(out);
+	}
+	CHECK(memcmp(seen[0], seen[1], FDT_RNG_SEED_LEN) != 0, "two trees, two rng-seeds");
+	CHECK(memcmp(seen[0] + FDT_RNG_SEED_LEN, seen[1] + FDT_RNG_SEED_LEN, 8) != 0, "two trees, two kaslr-seeds");
+}
+
+/* A user tree (-dtb) fitted to the machine: tightly packed (no free space),
+ * no /chosen, stray memory nodes, a foreign /psci. */
+static void test_fit_user(void)
+{
+	struct fdt_builder b;
+	CHECK(fdtb_init(&b, 0) == 0, "init: %s", b.msg);
+	const char *r = fdtb_find(&b, "/");
+	fdtb_prop_u32(&b, r, "#address-cells", 2);
+	fdtb_prop_u32(&b, r, "#size-cells", 2);
+	const char *m2 = fdtb_node(&b, "/", "memory"); /* first: libfdt matches "memory" to "memory@..." */
+	fdtb_prop_reg(&b, m2, 0x100000000ull, 0x1000);
+	fdt_virt_memory(&b, 0x80000000, 0x1000);
+	const char *keep = fdtb_node(&b, "/", "memoryless@0"); /* not a memory node */
+	fdtb_prop_str(&b, keep, "compatible", "x,y");
+	const char *ps = fdtb_node(&b, "/", "psci");
+	fdtb_prop_str(&b, ps, "method", "smc");
+	void *user;
+	size_t usize;
+	CHECK(fdtb_finish(&b, &user, &usize) == 0, "finish: %s", b.msg);
+	fdtb_free(&b);
+	if (!user)
+		return;
+	CHECK(fdtb_open(&b, user, usize, 0) == 0, "open: %s", b.msg);
+	fdt_virt_fit_user(&b, 0x40000000, 5ull << 30, true, "console=ttyAMA0", 0x48000000, 0x1234);
+	fdt_virt_seeds(&b);
+	void *out;
+	size_t osize;
+	CHECK(fdtb_finish(&b, &out, &osize) == 0, "finish: %s", b.msg);
+	fdtb_free(&b);
+	if (out) {
+		int n = 0, off;
+		fdt_for_each_subnode(off, out, 0) {
+			const char *name = fdt_get_name(out, off, NULL);
+			n += !strncmp(name, "memory", 6) && (name[6] == 0 || name[6] == '@');
+		}
+		CHECK(n == 1, "one memory node left, not %d", n);
+		prop_cells(out, "/memory@40000000", "reg", 4, 0, 0x40000000, 1, 0x40000000);
+		prop_str(out, "/memoryless@0", "compatible", "x,y");
+		prop_str(out, "/psci", "method", "hvc");
+		prop_str(out, "/chosen", "bootargs", "console=ttyAMA0");
+		prop_cells(out, "/chosen", "linux,initrd-start", 2, 0, 0x48000000);
+		prop_cells(out, "/chosen", "linux,initrd-end", 2, 0, 0x48001234);
+		free(out);
+	}
+	/* One size cell cannot hold 5 GiB: refused with a message, no crash. */
+	uint8_t *c = malloc(usize);
+	memcpy(c, user, usize);
+	CHECK(fdtb_open(&b, c, usize, 0) == 0, "open: %s", b.msg);
+	fdtb_prop_u32(&b, fdtb_find(&b, "/"), "#size-cells", 1);
+	fdt_virt_fit_user(&b, 0x40000000, 5ull << 30, true, NULL, 0, 0);
+	CHECK(b.err && strstr(b.msg, "#size-cells = <1>"), "1 size cell, 5 GiB: %s", b.msg);
+	fdtb_free(&b);
+	free(c);
+	free(user);
+}
+
 int main(void)
 {
 	test_virt();
 	test_wide_cpus();
 	test_errors();
 	test_open();
+	test_seeds();
+	test_fit_user();
 	return check_summary();
 }

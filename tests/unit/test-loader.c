@@ -327,6 +327,39 @@ static void test_malformed(void)
 		expect_fail(p, NULL, p, cases[i].msg, NULL);
 		free(img);
 	}
+	/* Images that would only spin in the guest (defect 11). */
+	img = make_image(8192, 0x80000, 1 << 21, 0xa);
+	write_file(p, img, 64);
+	expect_fail(p, NULL, p, "only the 64-byte arm64 Image header", NULL);
+	write_file(p, img, 65);
+	expect_fail(p, NULL, p, "the entry branch in the header jumps to offset 0x40, past the 65 bytes", NULL);
+	put64(img + 8, 0x80001);
+	write_file(p, img, 8192);
+	expect_fail(p, NULL, p, "text_offset 0x80001 is not 4 KiB aligned", NULL);
+	put64(img + 8, 0x80800);
+	write_file(p, img, 8192);
+	expect_fail(p, NULL, p, "text_offset 0x80800 is not 4 KiB aligned", NULL);
+	put64(img + 8, 0x80000);
+	put64(img, 0x14000000u | (0x100000 / 4)); /* b +1 MiB: past the file */
+	write_file(p, img, 8192);
+	expect_fail(p, NULL, p, "jumps to offset 0x100000, past the 8192 bytes", NULL);
+	put64(img, 0x17ffffffu); /* b -4: before the Image */
+	write_file(p, img, 8192);
+	expect_fail(p, NULL, p, "entry branch", NULL);
+	/* An EFI-stub Image: "MZ" in code0, the branch in code1. */
+	put64(img, 0xfa405a4du | (uint64_t)(0x14000000u | (0x100000 - 4) / 4) << 32);
+	write_file(p, img, 8192);
+	expect_fail(p, NULL, p, "jumps to offset 0x100000", NULL);
+	put64(img, 0xfa405a4du | (uint64_t)(0x14000000u | (0x1000 - 4) / 4) << 32);
+	write_file(p, img, 8192);
+	struct boot_layout ok;
+	CHECK(loader_load_linux(&ram, p, NULL, &ok, err, sizeof(err)) == 0, "EFI-stub Image, entry in the file: %s", err);
+	/* Without a branch (a bare program's own first instruction) nothing is assumed. */
+	put64(img, 0xd503201fd503201full); /* nop; nop */
+	write_file(p, img, 8192);
+	CHECK(loader_load_linux(&ram, p, NULL, &ok, err, sizeof(err)) == 0, "nop entry: %s", err);
+	free(img);
+
 	/* A raw file larger than RAM. */
 	char *big = path_of("huge");
 	FILE *f = fopen(big, "wb");
