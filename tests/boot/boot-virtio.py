@@ -194,7 +194,7 @@ def case_kill(a, fx, work):
         g.run("mkdir -p /mnt; mount -t ext4 /dev/vda /mnt && cat /mnt/etc/avmm-hello")
         # Writes in flight: files created, extended and deleted without fsync.
         g.run("(i=0; while :; do dd if=/dev/urandom of=/mnt/bg.$i bs=16k count=8 2>/dev/null; "
-              "rm -f /mnt/bg.$((i-4)); i=$((i+1)); done) &")
+              "rm -f /mnt/bg.$((i-4)); i=$((i+1)); done) & true")
         g.c.send("dd if=/dev/urandom of=/mnt/x bs=64k count=16 conv=fsync 2>/dev/null && md5sum /mnt/x | "
                  "sed 's/^/FSYNCED /'")
         out = g.c.expect(r"\nFSYNCED ([0-9a-f]{32})", 300)
