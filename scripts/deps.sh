@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(meson ninja-build gcc pkg-config python3 libfdt-dev zlib1g-dev
       gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user qemu-system-arm bc
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev e2fsprogs)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

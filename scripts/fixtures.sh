@@ -3,7 +3,8 @@
 # builds a busybox initramfs. Prints the fixture directory.
 #   kernel:  the current linux-image-*-cloud-arm64-unsigned (version resolved
 #            through the linux-image-cloud-arm64 metapackage), vmlinuz
-#   busybox: busybox-static:arm64; initramfs: build/fixtures/initramfs.cpio.gz
+#   busybox: busybox-static:arm64; initramfs: initramfs.cpio.gz, and
+#            initramfs-virtio.cpio.gz (also loads the kernel's virtio modules)
 #   u-boot:  u-boot-qemu's qemu_arm64/u-boot.bin
 # Cached in $AVMM_FIXTURES (default: ~/.cache/avmm/fixtures).
 set -euo pipefail
@@ -37,5 +38,12 @@ ln -sf "$(ls "x-$kpkg:arm64"/boot/vmlinuz-* | head -1)" vmlinuz
 ln -sf "x-u-boot-qemu/usr/lib/u-boot/qemu_arm64/u-boot.bin" u-boot.bin
 if [ ! -e initramfs.cpio.gz ] || [ initramfs.cpio.gz -ot "$OLDPWD/scripts/mkinitramfs.py" ]; then
 	python3 "$OLDPWD/scripts/mkinitramfs.py" "x-busybox-static:arm64/bin/busybox" initramfs.cpio.gz
+fi
+# The same with Debian's virtio modules (the cloud kernel has them as modules)
+# loaded by /init, for the virtio tests.
+moddir=$(ls -d "x-$kpkg:arm64"/lib/modules/* | head -1)
+if [ ! -e initramfs-virtio.cpio.gz ] || [ initramfs-virtio.cpio.gz -ot "$OLDPWD/scripts/mkinitramfs.py" ]; then
+	python3 "$OLDPWD/scripts/mkinitramfs.py" "x-busybox-static:arm64/bin/busybox" initramfs-virtio.cpio.gz \
+		--modules "$moddir" virtio_pci,virtio_mmio,virtio_blk,virtio_rng
 fi
 echo "$dir"

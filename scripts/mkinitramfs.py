@@ -31,7 +31,8 @@ poweroff -f
 
 APPLETS = ["sh", "ash", "mount", "umount", "cat", "echo", "ls", "uname", "nproc", "poweroff", "reboot",
            "cut", "grep", "setsid", "cttyhack", "mkdir", "rm", "cp", "mv", "sync", "dmesg", "ps", "sleep",
-           "head", "tail", "wc", "insmod", "mknod", "hexdump", "cmp", "mount", "fsync", "stat", "blockdev", "od", "md5sum", "sha256sum", "dd", "free", "uptime", "date", "true", "false", "test", "["]
+           "head", "tail", "wc", "insmod", "mknod", "hexdump", "cmp", "mount", "fsync", "stat", "blockdev", "od", "md5sum", "sha256sum", "dd", "free", "uptime", "date", "true", "false", "test", "[",
+           "sed", "awk", "tr", "xargs", "seq", "touch", "find", "readlink", "time", "timeout", "kill", "blkdiscard", "sha1sum"]
 
 
 class Cpio:

@@ -331,9 +331,9 @@ int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char 
 	if (r) {
 		close(fd);
 		if (r == -EAGAIN)
-			snprintf(err, errlen, "'%s' is in use by another process (it holds a %s lock on it): stop that "
-					      "VM first, or open this one with readonly=on%s",
-				 path, o->readonly ? "write" : "", o->readonly ? "" : " if both only read it");
+			snprintf(err, errlen, "'%s' is in use by another process (it holds a %slock on it): stop that VM first%s",
+				 path, o->readonly ? "write " : "",
+				 o->readonly ? "" : ", or open this one with readonly=on if both only read it");
 		else
 			snprintf(err, errlen, "cannot lock '%s': %s", path, strerror(-r));
 		return r;

@@ -20,16 +20,27 @@ static void process(void *opaque, unsigned q)
 	struct virtqueue *vq = &r->vdev.vq[q];
 	int k;
 	bool pushed = false;
-	while ((k = vq_pop(vq, &r->elem)) == 1) {
-		size_t n = r->elem.in_len < RNG_CHUNK ? (size_t)r->elem.in_len : RNG_CHUNK;
-		if (host_random(r->buf, n))
-			n = 0;
-		n = vq_iov_from_buf(r->elem.iov + r->elem.n_out, r->elem.n_in, 0, r->buf, n);
-		vq_push(vq, r->elem.head, (uint32_t)n);
-		pushed = true;
+	for (;;) {
+		vq_set_notify(vq, false);
+		while ((k = vq_pop(vq, &r->elem)) == 1) {
+			size_t n = r->elem.in_len < RNG_CHUNK ? (size_t)r->elem.in_len : RNG_CHUNK;
+			if (host_random(r->buf, n))
+				n = 0;
+			n = vq_iov_from_buf(r->elem.iov + r->elem.n_out, r->elem.n_in, 0, r->buf, n);
+			vq_push(vq, r->elem.head, (uint32_t)n);
+			pushed = true;
+		}
+		if (k < 0) {
+			virtio_needs_reset(&r->vdev, "invalid descriptor chain");
+			break;
+		}
+		/* With EVENT_IDX the driver kicks only when its avail index
+		 * passes avail_event: publish it, then look again for a buffer
+		 * added before the driver could see it. */
+		vq_set_notify(vq, true);
+		if (!vq_has_avail(vq))
+			break;
 	}
-	if (k < 0)
-		virtio_needs_reset(&r->vdev, "invalid descriptor chain");
 	if (pushed)
 		virtio_queue_done(&r->vdev, q);
 }
