@@ -854,7 +854,10 @@ static int hvf_vm_reset(struct accel_vm *v)
 {
 	if (!HVM(v)->gic)
 		return 0;
-	return hv_check(hv_gic_reset(), "hv_gic_reset");
+	if (HVF_MACOS15) /* a GIC exists only from macOS 15 */
+		return hv_check(hv_gic_reset(), "hv_gic_reset");
+	else
+		return -ENODEV;
 }
 #else
 static int hvf_gic_create(struct accel_vm *v, struct accel_gic_config *cfg)

@@ -450,7 +450,6 @@ void virt_print_stats(struct vm *vm)
 	fprintf(stderr, "avmm: guest RAM resident: %" PRIu64 " KiB of %" PRIu64 " KiB\n", guest_ram_resident(vm) >> 10,
 		vm->ram_size >> 10);
 	fprintf(stderr, "avmm: GIC: %s\n", vm->kgic ? "in the accelerator (in-kernel)" : "user space");
-	console_print_stats(stderr);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		fprintf(stderr, "avmm: vCPU %u: %" PRIu64 " exits, %" PRIu64 " WFI sleeps, %" PRIu64 " MMIO (ISV=1), %" PRIu64
@@ -519,6 +518,8 @@ void virt_destroy(struct vm *vm)
 	 * then the console is flushed and the terminal restored. */
 	device_list_quiesce(&vm->devices);
 	console_close();
+	if (vm->opts.stats) /* after the close: what the output took in the end */
+		console_print_stats(stderr);
 	console_sync(vm->console_fd);
 	for (unsigned i = 0; i < vm->nimages; i++)
 		free((void *)vm->images[i].data);
