@@ -288,8 +288,11 @@ int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char 
 	/* snapshot=on: the image is only read (and shared-locked). */
 	bool ro_file = o->readonly || o->snapshot;
 	int flags = (ro_file ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	/* cache=none/directsync bypass the host page cache: O_DIRECT on Linux,
+	 * F_NOCACHE on macOS (which has no O_DIRECT). */
+	bool direct = o->cache == BLK_CACHE_NONE || o->cache == BLK_CACHE_DIRECTSYNC;
 #ifdef O_DIRECT
-	if (o->cache == BLK_CACHE_NONE || o->cache == BLK_CACHE_DIRECTSYNC)
+	if (direct)
 		flags |= O_DIRECT;
 #endif
 	int fd = open(path, flags);
@@ -297,10 +300,14 @@ int blk_open(const char *path, const struct blk_opts *o, struct blk **out, char 
 		int e = errno;
 		snprintf(err, errlen, "cannot open '%s': %s%s", path, strerror(e),
 			 e == EACCES || e == EROFS ? " (use readonly=on for a read-only image)"
-			 : e == EINVAL && (flags & O_DIRECT ? 1 : 0) ? " (the file system does not support cache=none)"
-								    : "");
+			 : e == EINVAL && direct ? " (the file system does not support cache=none)"
+						 : "");
 		return -e;
 	}
+#if !defined(O_DIRECT) && defined(F_NOCACHE)
+	if (direct)
+		fcntl(fd, F_NOCACHE, 1);
+#endif
 	struct stat sb;
 	if (fstat(fd, &sb)) {
 		int e = errno;
