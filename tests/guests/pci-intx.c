@@ -16,7 +16,10 @@ static volatile uint8_t last_isr;
 static void irq_hook(unsigned kind, struct rt_frame *f)
 {
 	(void)f;
-	(void)kind;
+	if ((kind & 3) != 1) { /* not an IRQ: a failure, stop here */
+		rt_check(0, "unexpected exception");
+		rt_exit();
+	}
 	uint64_t intid = RT_MRS(S3_0_C12_C12_0); /* ICC_IAR1_EL1 */
 	if (intid >= 1020 && intid < 1024)
 		return; /* spurious */
