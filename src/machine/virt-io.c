@@ -180,6 +180,11 @@ static int add_device(struct vm *vm, const struct vm_devopts *o, const struct vm
 	return device_list_add(&vm->devices, &virtio_mmio_dev_ops, vd, nm);
 }
 
+bool virt_io_master_abort(struct vm *vm, uint64_t ipa)
+{
+	return vm->io && pci_host_in_window(&vm->io->pci, ipa);
+}
+
 bool virt_io_wants_lpis(const struct vm *vm)
 {
 	return !vm->kgic;

@@ -20,6 +20,9 @@ int virt_io_create(struct vm *vm, const struct vm_devopts *o);
 /* The nodes: virtio_mmio@..., pcie@..., its@... under the GIC node. */
 void virt_io_fdt(struct vm *vm, struct fdt_builder *b, uint32_t gic_phandle, const char *gic_path);
 /* The GIC's configuration wants LPIs (an ITS will be there). */
+/* An access no device took: inside the PCI windows it is a master abort
+ * (true: a read gives all ones, a write is dropped), else a bus error. */
+bool virt_io_master_abort(struct vm *vm, uint64_t ipa);
 bool virt_io_wants_lpis(const struct vm *vm);
 void virt_io_print_stats(struct vm *vm);
 /* Before the GIC goes: stops the devices' threads, closes the images. */

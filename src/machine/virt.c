@@ -45,6 +45,10 @@ static bool mem_read(void *opaque, uint64_t ipa, unsigned size, uint64_t *val)
 	struct vm *vm = opaque;
 	if (mmio_bus_read(&vm->bus, ipa, size, val))
 		return true;
+	if (virt_io_master_abort(vm, ipa)) {
+		*val = size < 8 ? (1ull << (8 * size)) - 1 : ~0ull;
+		return true;
+	}
 	log_unassigned(vm, "read", ipa, size);
 	return false;
 }
@@ -52,7 +56,7 @@ static bool mem_read(void *opaque, uint64_t ipa, unsigned size, uint64_t *val)
 static bool mem_write(void *opaque, uint64_t ipa, unsigned size, uint64_t val)
 {
 	struct vm *vm = opaque;
-	if (mmio_bus_write(&vm->bus, ipa, size, val))
+	if (mmio_bus_write(&vm->bus, ipa, size, val) || virt_io_master_abort(vm, ipa))
 		return true;
 	log_unassigned(vm, "write", ipa, size);
 	return false;

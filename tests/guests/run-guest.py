@@ -27,6 +27,8 @@ def main():
     ap.add_argument("--qemu", help="qemu-system-aarch64; omit for avmm-only tests")
     ap.add_argument("--timeout", type=int, default=60)
     ap.add_argument("--avmm-arg", action="append", default=[])
+    ap.add_argument("--qemu-arg", action="append", default=[],
+                    help="appended to qemu-system-aarch64's command line (-device ..., -M ...)")
     ap.add_argument("--expect-hang", metavar="LINE",
                     help="the guest must hang (killed after 5 s) with LINE as its last output")
     ap.add_argument("--expect-error", metavar="TEXT",
@@ -79,7 +81,7 @@ def main():
         ok = False
     if a.qemu:
         qcmd = [a.qemu, "-M", "virt", "-cpu", "cortex-a57", "-m", "256", "-display", "none",
-                "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", a.image]
+                "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel", a.image] + a.qemu_arg
         qrc, qout, qerr = run(qcmd, a.timeout)
         if qrc != 0:
             print("qemu-system-aarch64: exit status %s; stderr:\n%s" % (qrc, qerr))

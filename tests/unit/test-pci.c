@@ -265,8 +265,9 @@ int main(void)
 			EQ(off, (type ? 128u : 2048u) + 3 * type + k);
 			EQ(data, k == 1 ? 0xceu : 0xfau);
 			mmio_bus_write(&bus, base + off, 1, data);
-			mmio_bus_write(&bus, base + off, 1, 0x11); /* counted only by the wildcard test */
-			EQ(bus_read32(base + 12), k == 1 ? 2u : 1u);
+			mmio_bus_write(&bus, base + off, 1, 0x11); /* other data: never counted */
+			/* As QEMU: the eventfd tests' writes go to the ioeventfd, not the counter. */
+			EQ(bus_read32(base + 12), k == 0 ? 1u : 0u);
 			char name[32] = { 0 };
 			for (unsigned i = 0; i < 31; i++) {
 				uint64_t ch = 0;

@@ -147,6 +147,13 @@ int pci_host_plug(struct pci_host *h, struct pci_dev *d, unsigned devfn)
 	return r;
 }
 
+bool pci_host_in_window(const struct pci_host *h, uint64_t addr)
+{
+	return (addr >= h->mmio_base && addr - h->mmio_base < h->mmio_size) ||
+	       (addr >= h->pio_base && addr - h->pio_base < h->pio_size) ||
+	       (addr >= h->mmio64_base && addr - h->mmio64_base < h->mmio64_size);
+}
+
 int pci_host_free_slot(struct pci_host *h)
 {
 	pthread_mutex_lock(&h->cfg_lock);

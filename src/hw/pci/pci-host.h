@@ -62,6 +62,10 @@ void pci_host_destroy(struct pci_host *h);
 /* Plug a finished function at devfn (slot << 3 | fn). 0, -EEXIST, -EINVAL. */
 int pci_host_plug(struct pci_host *h, struct pci_dev *d, unsigned devfn);
 /* The first free slot from 1 (0 is the host bridge), or -ENOSPC. */
+/* Is addr inside one of the host's windows (32-bit, 64-bit MMIO, PIO)? An
+ * access there that no BAR decodes is a master abort: reads all ones,
+ * writes dropped (QEMU's generic host does the same), not a bus error. */
+bool pci_host_in_window(const struct pci_host *h, uint64_t addr);
 int pci_host_free_slot(struct pci_host *h);
 /* System reset: every function back to its reset state, BARs unmapped. */
 void pci_host_reset(struct pci_host *h);
