@@ -10,6 +10,7 @@
  * alignment faults only (otherwise left as it was: UNKNOWN), PSTATE = EL1h
  * with D, A, I and F masked, SS and IL cleared, the local exclusive monitor
  * cleared, PC = VBAR_EL1 + origin offset + type offset. */
+#include <stdio.h>
 #include "cpu/internal.h"
 
 uint64_t cpu_get_spsr_pstate(const struct a64_cpu *c)
@@ -82,6 +83,19 @@ static void enter_el1(struct a64_cpu *c, uint64_t ret_pc, unsigned type)
 	c->pstate_il = 0;
 	c->excl_addr = ~0ull; /* ClearExclusiveLocal on exception entry */
 	c->pc = c->vbar + off + type * 0x80;
+	/* A guest whose vector faults on itself (garbage firmware, VBAR on
+	 * nothing) spins forever, as on hardware; say so once, like QEMU's
+	 * guest-error log, instead of spinning silently. */
+	if (type == 0 && c->pc == ret_pc) {
+		if (++c->self_vector_loops == 100000 && !c->self_vector_reported) {
+			c->self_vector_reported = true;
+			fprintf(stderr, "avmm: guest error: the CPU takes exception ESR 0x%08x at 0x%llx, which is that "
+					"exception's own vector, over and over: no progress is possible (check -kernel/-bios)\n",
+				(unsigned)c->esr_el1, (unsigned long long)ret_pc);
+		}
+	} else {
+		c->self_vector_loops = 0;
+	}
 }
 
 NORETURN void cpu_exception(struct a64_cpu *c, uint64_t pc, uint32_t esr, uint64_t far, bool has_far)

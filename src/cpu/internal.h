@@ -183,6 +183,10 @@ struct a64_cpu {
 	int64_t budget; /* instructions left in the run loop's chunk (run.c) */
 	uint64_t cur_va_page;
 	uint64_t pc; /* valid only outside the inner loop */
+	/* Synchronous exceptions in a row whose vector is the faulting address
+	 * itself (a vector with no code: no progress is possible); reported once. */
+	uint32_t self_vector_loops;
+	bool self_vector_reported;
 
 	struct tlb_entry tlb[MMU_NIDX][TLB_SIZE];
 	struct tlb_entry *dtlb; /* tlb[mmu_idx], kept with it (cpu_set_el_spsel) */
