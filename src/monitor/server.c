@@ -206,9 +206,15 @@ static void client_ready(void *opaque, int fd, unsigned events)
 	(void)fd;
 	if (c->dead)
 		return;
-	if (events & EVLOOP_OUT)
+	if (events & (EVLOOP_OUT | EVLOOP_ERR))
 		client_flush(c);
-	if (c->dead || !(events & (EVLOOP_IN | EVLOOP_ERR)) || !(c->events & EVLOOP_IN))
+	if (c->dead)
+		return;
+	if ((events & EVLOOP_ERR) && !(c->events & EVLOOP_IN)) {
+		client_kill(c); /* hung up while its input waits: it would be reported again and again */
+		return;
+	}
+	if (!(events & (EVLOOP_IN | EVLOOP_ERR)) || !(c->events & EVLOOP_IN))
 		return;
 	static char buf[READ_CHUNK]; /* main thread only */
 	ssize_t n = read(c->fd, buf, sizeof(buf));
