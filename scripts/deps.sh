@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages avmm needs to build, run and test, if missing.
 set -euo pipefail
-pkgs=(meson ninja-build gcc pkg-config python3 libfdt-dev zlib1g-dev
+pkgs=(meson ninja-build gcc pkg-config python3 libfdt-dev zlib1g-dev libjansson-dev
       gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user qemu-system-arm bc
       clang libclang-rt-14-dev e2fsprogs)
 missing=()
@@ -24,10 +24,12 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	$sudo dpkg --add-architecture arm64
 	$sudo apt-get update -qq
 fi
-if ! dpkg-query -W -f='${Status}' zlib1g-dev:arm64 2>/dev/null | grep -q "install ok installed"; then
-	echo "avmm: installing zlib1g-dev:arm64" >&2
-	$sudo apt-get install -y -qq zlib1g-dev:arm64 >/dev/null || { $sudo apt-get update -qq && $sudo apt-get install -y -qq zlib1g-dev:arm64 >/dev/null; }
-fi
+for p in zlib1g-dev:arm64 libjansson-dev:arm64; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		echo "avmm: installing $p" >&2
+		$sudo apt-get install -y -qq "$p" >/dev/null || { $sudo apt-get update -qq && $sudo apt-get install -y -qq "$p" >/dev/null; }
+	fi
+done
 fdt="$(cd "$(dirname "$0")/.." && pwd)/.cache/aarch64"
 if [ ! -e "$fdt/usr/lib/aarch64-linux-gnu/libfdt.a" ]; then
 	echo "avmm: unpacking libfdt-dev:arm64 into .cache/aarch64" >&2

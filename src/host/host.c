@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sysinfo.h>
+#include <sys/syscall.h>
 #endif
 #ifdef __APPLE__
 #include <sys/disk.h>
@@ -92,6 +93,17 @@ void host_thread_name(const char *name)
 	strncpy(b, name, sizeof(b) - 1);
 	b[sizeof(b) - 1] = 0;
 	pthread_setname_np(pthread_self(), b);
+#endif
+}
+
+int host_thread_id(void)
+{
+#ifdef __APPLE__
+	uint64_t id = 0;
+	pthread_threadid_np(NULL, &id);
+	return (int)id;
+#else
+	return (int)syscall(SYS_gettid);
 #endif
 }
 

@@ -30,6 +30,9 @@ int host_cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, uint64_t deadlin
 void host_thread_timer_slack_min(void);
 /* Name the calling thread (for debuggers and top; truncated as the host needs). */
 void host_thread_name(const char *name);
+/* The calling thread's id as the host's tools show it (Linux gettid,
+ * macOS pthread_threadid_np), truncated to int; QMP's thread-id. */
+int host_thread_id(void);
 
 /* Which pages of [addr, addr+len) are resident: vec gets one byte a page,
  * bit 0 set if resident (mincore; macOS takes char *). 0, or -errno. */

@@ -16,6 +16,8 @@
 #include "hw/gic/gicv3.h"
 #include "hw/pl011.h"
 #include "hw/pl031.h"
+#include "hw/pl061.h"
+#include "vmm/evloop.h"
 #include "hw/testdev.h"
 #include "machine/fdt.h"
 #include "machine/loader.h"
@@ -152,6 +154,7 @@ static int virt_gic(struct vm *vm, const struct vm_opts *o)
 }
 
 static const struct mmio_ops uart_ops = { pl011_read, pl011_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
+static const struct mmio_ops gpio_ops = { pl061_read, pl061_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
 static const struct mmio_ops rtc_ops = { pl031_read, pl031_write, MMIO_W8 | MMIO_W16 | MMIO_W32 };
 static const struct mmio_ops testdev_ops = { testdev_read, testdev_write, MMIO_W8 | MMIO_W16 | MMIO_W32 | MMIO_W64 };
 
@@ -219,6 +222,8 @@ static int build_fdt(struct vm *vm, const struct vm_opts *o, const struct boot_l
 	uint32_t clk = fdt_virt_apb_pclk(&b);
 	const char *uart = pl011_fdt_node(&b, VIRT_UART_BASE, VIRT_UART_SPI, clk);
 	pl031_fdt_node(&b, VIRT_RTC_BASE, VIRT_RTC_SPI, clk);
+	uint32_t gpio_ph = pl061_fdt_node(&b, VIRT_GPIO_BASE, VIRT_GPIO_SPI, clk);
+	pl061_fdt_gpio_keys(&b, gpio_ph, VIRT_GPIO_POWER_LINE);
 	fdt_virt_chosen(&b, o->append ? o->append : "", uart, bl->initrd_start, bl->initrd_size, NULL, 0);
 	fdt_virt_seeds(&b);
 	int r = fdtb_finish(&b, blob, size);
@@ -351,6 +356,19 @@ int virt_create(struct vm *vm, const struct vm_opts *o)
 		return -1;
 	}
 	vm->rtc = rtc;
+	struct pl061 *gpio = calloc(1, sizeof(*gpio));
+	if (!gpio)
+		return -1;
+	struct pl061_config gc = { .irq = { spi_set, vm, VIRT_GPIO_SPI } };
+	pl061_init(gpio, &gc);
+	if (device_list_add(&vm->devices, &pl061_device_ops, gpio, "pl061@9030000")) {
+		pl061_destroy(gpio);
+		free(gpio);
+		return -1;
+	}
+	vm->gpio = gpio;
+	if (mmio_bus_register(&vm->bus, VIRT_GPIO_BASE, PL061_MMIO_SIZE, &gpio_ops, vm->gpio, "pl061"))
+		return -1;
 	if (mmio_bus_register(&vm->bus, VIRT_UART_BASE, PL011_MMIO_SIZE, &uart_ops, vm->uart, "pl011") ||
 	    mmio_bus_register(&vm->bus, VIRT_RTC_BASE, PL031_MMIO_SIZE, &rtc_ops, vm->rtc, "pl031"))
 		return -1;
@@ -505,6 +523,25 @@ int virt_reset(struct vm *vm)
 	return 0;
 }
 
+static void power_key_release(void *opaque)
+{
+	struct vm *vm = opaque;
+	if (vm->gpio)
+		pl061_set_input(vm->gpio, VIRT_GPIO_POWER_LINE, false);
+}
+
+int virt_powerdown(struct vm *vm)
+{
+	struct evloop *l = atomic_load(&vm->loop);
+	if (!vm->gpio || vm->opts.dtb || !l)
+		return -ENODEV;
+	if (!vm->power_key && !(vm->power_key = evloop_timer_new(l, power_key_release, vm)))
+		return -ENOMEM;
+	pl061_set_input(vm->gpio, VIRT_GPIO_POWER_LINE, true);
+	evloop_timer_arm(vm->power_key, host_now_ns() + 100000000u, 0);
+	return 0;
+}
+
 /* Make what was written to the console durable if it is a file. */
 static void console_sync(int fd)
 {
@@ -536,6 +573,9 @@ void virt_destroy(struct vm *vm)
 	virt_io_destroy(vm);
 	/* Every device (quiesced first: the RTC's timer thread drives the GIC). */
 	device_list_destroy(&vm->devices);
+	vm->gpio = NULL;
+	evloop_timer_free(vm->power_key);
+	vm->power_key = NULL;
 	vm->testdev = NULL;
 	vm->rtc = NULL;
 	vm->uart = NULL;

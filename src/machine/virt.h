@@ -9,6 +9,9 @@
 #define VIRT_FLASH_SIZE 0x04000000ull /* the first bank: -bios goes here */
 #define VIRT_UART_BASE 0x09000000ull
 #define VIRT_RTC_BASE 0x09010000ull
+#define VIRT_GPIO_BASE 0x09030000ull
+#define VIRT_GPIO_SPI 7
+#define VIRT_GPIO_POWER_LINE 3 /* gpio-keys: KEY_POWER */
 #define VIRT_RAM_BASE 0x40000000ull
 /* RAM ends by 256 GiB, where QEMU's virt map puts the high redistributors,
  * then the high PCIe ECAM and MMIO (facts/qemu-virt.md): QEMU's 255 GiB. */
@@ -29,5 +32,9 @@ int virt_reset(struct vm *vm);
  * restored, everything freed. */
 void virt_destroy(struct vm *vm);
 void virt_print_stats(struct vm *vm);
+/* Press the power button (QMP system_powerdown): GPIO line 3 high, low
+ * again 100 ms later (QEMU's gpio-key) on the main loop. Main thread. 0,
+ * or -ENODEV without the button (a -dtb of the user's, no main loop). */
+int virt_powerdown(struct vm *vm);
 
 #endif

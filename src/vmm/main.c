@@ -13,6 +13,7 @@
 
 #include "host/host.h"
 #include "machine/virt.h"
+#include "monitor/monitor-vm.h"
 #include "vmm/devopts.h"
 #include "vmm/console.h"
 #include "vmm/evloop.h"
@@ -51,6 +52,11 @@ static void usage(FILE *f)
 		"  -d hvc-patch        log patched pages and print the hvc-patch counters at exit\n"
 		"  -no-reboot          exit when the guest asks for a reset\n"
 		"  -device testdev     map the MMIO test device and print its access log at exit\n"
+		"  -name NAME          the VM's name (QMP query-name)\n"
+		"  -qmp unix:PATH,server=on,wait=off | tcp:HOST:PORT,server=on,wait=off\n"
+		"                      a QMP socket (several allowed; wait=on, the default, waits for a first\n"
+		"                      client before the guest starts)\n"
+		"  -monitor unix:PATH,server=on,wait=off | tcp:...  the human monitor on a socket\n"
 		"  --stats             print execution counters at exit\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -217,9 +223,11 @@ static int check_file(const char *opt, const char *path)
 	return 0;
 }
 
+static struct monitor_opts mon_opts;
+
 static int parse(int argc, char **argv, struct vm_opts *o)
 {
-	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA };
+	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA, O_NAME, O_QMP, O_MONITOR };
 	static const struct option lo[] = {
 		{ "machine", required_argument, 0, 'M' }, { "kernel", required_argument, 0, 'k' },
 		{ "initrd", required_argument, 0, 'i' },  { "append", required_argument, 0, 'a' },
@@ -230,6 +238,8 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		{ "nographic", no_argument, 0, O_NOGRAPHIC }, { "help", no_argument, 0, 'h' },
 		{ "cpu", required_argument, 0, O_CPU },   { "d", required_argument, 0, 'g' },
 		{ "drive", required_argument, 0, O_DRIVE }, { "hda", required_argument, 0, O_HDA },
+		{ "name", required_argument, 0, O_NAME }, { "qmp", required_argument, 0, O_QMP },
+		{ "monitor", required_argument, 0, O_MONITOR },
 		{ 0, 0, 0, 0 },
 	};
 	static struct vm_devopts devopts;
@@ -309,6 +319,25 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 				return -1;
 			}
 			break;
+		case O_NAME: mon_opts.name = optarg; break;
+		case O_QMP:
+		case O_MONITOR: {
+			bool q = ch == O_QMP;
+			unsigned *n = q ? &mon_opts.nqmp : &mon_opts.nhmp;
+			if (!q && (!strcmp(optarg, "stdio") || !strcmp(optarg, "none"))) {
+				if (!strcmp(optarg, "none"))
+					break;
+				fprintf(stderr, "avmm: -monitor stdio: the console has stdio; use -monitor "
+						"unix:PATH,server=on,wait=off (or QMP's human-monitor-command)\n");
+				return -1;
+			}
+			if (*n >= MONITOR_MAX_SOCKETS) {
+				fprintf(stderr, "avmm: %s: at most %u\n", q ? "-qmp" : "-monitor", MONITOR_MAX_SOCKETS);
+				return -1;
+			}
+			(q ? mon_opts.qmp : mon_opts.hmp)[(*n)++] = optarg;
+			break;
+		}
 		case 'm':
 			if (parse_size(optarg, &o->ram_size)) {
 				fprintf(stderr, "avmm: -m %s: give the RAM size in MiB or with a suffix, e.g. -m 512 or -m 2G\n",
@@ -440,6 +469,7 @@ static void on_term_signal(void *opaque, int sig)
 	struct vm *vm = opaque;
 	/* QEMU's words; the exit status stays 0, as QEMU's does. */
 	fprintf(stderr, "\r\navmm: terminating on signal %d\r\n", sig);
+	monitor_vm_reason("host-signal");
 	vm_request(vm, VM_OFF);
 }
 
@@ -467,6 +497,12 @@ int main(int argc, char **argv)
 		return cr > 0 ? 0 : 1;
 	}
 	atomic_store(&vm.loop, loop);
+	if (monitor_vm_start(&vm, loop, &mon_opts)) {
+		atomic_store(&vm.loop, NULL);
+		virt_destroy(&vm);
+		evloop_free(loop);
+		return 1;
+	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Boot, and after each guest reset request boot again in this process
@@ -475,6 +511,7 @@ int main(int argc, char **argv)
 	enum vm_state st;
 	for (;;) {
 		st = vm_run(&vm);
+		monitor_vm_boot_ended(st, st == VM_RESET && !o.no_reboot);
 		if (st != VM_RESET || o.no_reboot)
 			break;
 		if (virt_reset(&vm)) {
@@ -492,6 +529,7 @@ int main(int argc, char **argv)
 			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, vm.boots);
 		virt_print_stats(&vm);
 	}
+	monitor_vm_stop();
 	atomic_store(&vm.loop, NULL);
 	virt_destroy(&vm);
 	evloop_free(loop);

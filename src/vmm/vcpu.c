@@ -79,6 +79,66 @@ void vm_cpu_irq(void *opaque, unsigned cpu, bool irq, bool fiq)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* ---- pause (QMP stop / cont) ----
+ * vm_pause sets pause_req and kicks; each vCPU parks at the top of its run
+ * loop (or counts as paused while powered off) and waits on its cond until
+ * the request is withdrawn or the VM stops. */
+
+static bool all_paused_locked(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (!vm->vcpus[i].paused)
+			return false;
+	return true;
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_req = true;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		vm->vcpus[i].wake = true; /* out of WFI: WFI may always complete early */
+		pthread_cond_broadcast(&vm->vcpus[i].cond);
+		vcpu_kick_locked(&vm->vcpus[i]);
+	}
+	/* Between boots there are no vCPU threads; the next boot's park at once. */
+	while (vm->vcpus_running && atomic_load(&vm->state) == VM_RUNNING && !all_paused_locked(vm))
+		pthread_cond_wait(&vm->main_cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_req = false;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		pthread_cond_broadcast(&vm->vcpus[i].cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	bool p = vm->pause_req;
+	pthread_mutex_unlock(&vm->lock);
+	return p;
+}
+
+/* At the top of the run loop: park while a pause is requested. */
+static void vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->pause_req) {
+		v->paused = true;
+		pthread_cond_broadcast(&vm->main_cond);
+		while (vm->pause_req && atomic_load(&vm->state) == VM_RUNNING)
+			pthread_cond_wait(&v->cond, &vm->lock);
+		v->paused = false;
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
 /* ---- helpers on the accelerator ---- */
 
 static uint64_t getreg(struct vcpu *v, enum accel_reg r)
@@ -164,12 +224,13 @@ static void wfi(struct vcpu *v)
 	 * up are read after it is cleared, under the lock, so none is lost. */
 	v->wake = v->kicked; /* a VCPU_KICK that came first ends the wait at once */
 	v->kicked = false;
-	if (!v->wake && !atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING) {
+	if (!v->wake && !atomic_load(&v->irq) && !atomic_load(&v->fiq) && atomic_load(&vm->state) == VM_RUNNING &&
+	    !vm->pause_req) {
 		v->wfi_sleeps++;
 		/* Wake at the deadline, not up to the default 50 us timer slack
 		 * later (measured: timed-out WFIs woke 66-100 us late). */
 		host_thread_timer_slack_min();
-		while (!v->wake && atomic_load(&vm->state) == VM_RUNNING &&
+		while (!v->wake && atomic_load(&vm->state) == VM_RUNNING && !vm->pause_req &&
 		       host_cond_wait_until(&v->cond, &vm->lock, deadline) != ETIMEDOUT)
 			;
 	}
@@ -395,6 +456,9 @@ static bool run_powered(struct vcpu *v)
 	struct vm *vm = v->vm;
 	const struct accel_exit *ex = v->ex;
 	while (atomic_load(&vm->state) == VM_RUNNING) {
+		vcpu_park(v);
+		if (atomic_load(&vm->state) != VM_RUNNING)
+			break;
 		accel_set_pending_interrupt(v->av, ACCEL_IRQ, atomic_load(&v->irq));
 		accel_set_pending_interrupt(v->av, ACCEL_FIQ, atomic_load(&v->fiq));
 		atomic_store(&v->in_guest, true);
@@ -571,6 +635,7 @@ static void *vcpu_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vcpu%u", v->idx);
 	host_thread_name(name);
+	atomic_store(&v->tid, host_thread_id());
 	int r = kpsci ? vcpu_create_ordered(v, &av) : accel_vcpu_create(vm->avm, &av, &v->ex);
 	if (r && r != -ECANCELED) {
 		fprintf(stderr, "avmm: cannot create vCPU %u: %s\n", v->idx, strerror(-r));
@@ -593,8 +658,11 @@ static void *vcpu_thread(void *arg)
 	}
 	while (!kpsci) {
 		pthread_mutex_lock(&vm->lock);
+		v->paused = true; /* powered off: nothing to park */
+		pthread_cond_broadcast(&vm->main_cond);
 		while (v->power == VCPU_OFF && atomic_load(&vm->state) == VM_RUNNING)
 			pthread_cond_wait(&v->cond, &vm->lock);
+		v->paused = false;
 		uint64_t entry = v->entry, ctx = v->context;
 		if (atomic_load(&vm->state) == VM_RUNNING)
 			v->power = VCPU_ON;
@@ -656,6 +724,7 @@ static void vcpus_boot_state(struct vm *vm)
 		v->wake = v->kicked = false;
 		v->vtimer_irq = false;
 		v->thread_started = false;
+		v->paused = false;
 		memset(&v->svc, 0, sizeof(v->svc));
 		atomic_store(&v->wd_check, false);
 		atomic_store(&v->in_guest, false);

@@ -89,6 +89,8 @@ struct vcpu {
 	_Atomic uint32_t run_seq;   /* bumped at every exit (vCPU thread) */
 	_Atomic bool in_guest;      /* inside accel_vcpu_run */
 	_Atomic bool wd_check;      /* the watchdog kicked: look for a spin */
+	bool paused;                /* parked by vm_pause, or powered off while pausing (under vm->lock) */
+	_Atomic int tid;            /* host thread id (0: unknown), for query-cpus-fast */
 };
 
 struct vm {
@@ -111,6 +113,8 @@ struct vm {
 	uint64_t kgic_redist_size;  /* its redistributor region */
 	struct pl011 *uart;
 	struct pl031 *rtc;
+	struct pl061 *gpio;         /* the power button's GPIO (line 3) */
+	struct evloop_timer *power_key; /* releases the power button (main loop) */
 	struct testdev *testdev;
 	/* Boot state for vCPU 0. */
 	uint64_t boot_pc, boot_x0;
@@ -136,6 +140,7 @@ struct vm {
 	size_t dtb_size;
 	uint64_t dtb_gpa;
 	uint64_t boots;             /* 1 + system resets so far */
+	bool pause_req;             /* vm_pause: vCPUs park until vm_resume (under lock; kept across resets) */
 };
 
 /* One boot: start the vCPU threads (vCPU 0 at the boot entry, the others
@@ -150,6 +155,12 @@ void vm_request(struct vm *vm, enum vm_state s);
 /* After a reset: VM_RESET -> VM_RUNNING, unless a power-off or an error was
  * requested meanwhile. True if the VM may run again. */
 bool vm_restart(struct vm *vm);
+/* Pause every vCPU (QMP stop): returns once none runs guest code (each
+ * parked outside accel_vcpu_run or powered off), or the VM is stopping.
+ * The request lasts across system resets until vm_resume. Main thread. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
 /* The interrupt controller's output callback (see gicv3_cpu_irq_fn). */
 void vm_cpu_irq(void *opaque, unsigned cpu, bool irq, bool fiq);
 
