@@ -94,12 +94,14 @@ done
 # Generated sources (the A64 decoder, test tables) must exist.
 ninja -C "$build" >/dev/null || fail "building $build failed"
 
-# libfdt's headers from the build host, alone in a directory of their own.
+# The libraries' headers from the build host (libfdt; jansson for QMP;
+# libslirp for user networking: Homebrew's on a Mac), alone in a directory of
+# their own.
 fdt_inc=$(mktemp -d)
 trap 'rm -rf "$fdt_inc"' EXIT
-for h in libfdt.h libfdt_env.h fdt.h; do
+for h in libfdt.h libfdt_env.h fdt.h jansson.h jansson_config.h slirp/libslirp.h slirp/libslirp-version.h; do
 	f=$(echo "#include <$h>" | cc -E -H -x c - 2>&1 >/dev/null | sed -n "s|^\. \(.*/$h\)$|\1|p" | head -1)
-	[ -n "$f" ] && ln -s "$f" "$fdt_inc/$h"
+	[ -n "$f" ] && mkdir -p "$fdt_inc/$(dirname "$h")" && ln -s "$f" "$fdt_inc/$h"
 done
 [ -e "$fdt_inc/libfdt.h" ] || fail "libfdt.h not found on the build host"
 
