@@ -47,6 +47,12 @@ static void usage(FILE *f)
 		"  -d hvc-patch        log patched pages and print the hvc-patch counters at exit\n"
 		"  -no-reboot          exit when the guest asks for a reset\n"
 		"  -device testdev     map the MMIO test device and print its access log at exit\n"
+		"  -nic user[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,model=virtio-net-pci|virtio-net-device][,mac=..]\n"
+		"                      a NIC on user-mode networking (libslirp: guest 10.0.2.15 by DHCP,\n"
+		"                      gateway 10.0.2.2 = the host's loopback, DNS 10.0.2.3); the default\n"
+		"                      when no network option is given. -nic none: no NIC\n"
+		"  -netdev user|tap|vmnet-shared|vmnet-host|vmnet-bridged,id=ID[,...]  a back end for\n"
+		"                      -device virtio-net-pci|virtio-net-device,netdev=ID[,mac=..]\n"
 		"  --stats             print execution counters at exit\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -172,7 +178,7 @@ static int check_file(const char *opt, const char *path)
 
 static int parse(int argc, char **argv, struct vm_opts *o)
 {
-	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA };
+	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA, O_NETDEV, O_NIC };
 	static const struct option lo[] = {
 		{ "machine", required_argument, 0, 'M' }, { "kernel", required_argument, 0, 'k' },
 		{ "initrd", required_argument, 0, 'i' },  { "append", required_argument, 0, 'a' },
@@ -183,6 +189,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		{ "nographic", no_argument, 0, O_NOGRAPHIC }, { "help", no_argument, 0, 'h' },
 		{ "cpu", required_argument, 0, O_CPU },   { "d", required_argument, 0, 'g' },
 		{ "drive", required_argument, 0, O_DRIVE }, { "hda", required_argument, 0, O_HDA },
+		{ "netdev", required_argument, 0, O_NETDEV }, { "nic", required_argument, 0, O_NIC },
 		{ 0, 0, 0, 0 },
 	};
 	static struct vm_devopts devopts;
@@ -249,6 +256,14 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 				break;
 			}
 			if (devopts_device(o->devopts, optarg, err, sizeof(err))) {
+				fprintf(stderr, "avmm: %s\n", err);
+				return -1;
+			}
+			break;
+		case O_NETDEV:
+		case O_NIC:
+			if (ch == O_NETDEV ? devopts_netdev(o->devopts, optarg, err, sizeof(err))
+					   : devopts_nic(o->devopts, optarg, err, sizeof(err))) {
 				fprintf(stderr, "avmm: %s\n", err);
 				return -1;
 			}
