@@ -69,6 +69,24 @@ struct netdev *netdev_open(const struct netdev_opts *o)
 	return nd;
 }
 
+struct netdev *netdev_new(const char *id, const struct netdev_ops *ops, void *priv)
+{
+	struct netdev *nd = calloc(1, sizeof(*nd));
+	if (!nd)
+		return NULL;
+	snprintf(nd->id, sizeof(nd->id), "%s", id);
+	nd->ops = ops;
+	nd->priv = priv;
+	nd->loop = evloop_new();
+	if (!nd->loop || pthread_create(&nd->thread, NULL, net_thread, nd)) {
+		if (nd->loop)
+			evloop_free(nd->loop);
+		free(nd);
+		return NULL;
+	}
+	return nd;
+}
+
 struct call {
 	void (*fn)(void *);
 	void *arg;

@@ -94,6 +94,9 @@ struct netdev {
 /* Opens the back end and starts its thread. NULL after one message on
  * stderr (e.g. a tap that cannot be opened). */
 struct netdev *netdev_open(const struct netdev_opts *o);
+/* A netdev with the caller's back end (tests: a fake one): ops and priv
+ * set, its loop and thread started. NULL on failure. */
+struct netdev *netdev_new(const char *id, const struct netdev_ops *ops, void *priv);
 /* Stops the thread (after the NIC is stopped) and frees it. */
 void netdev_close(struct netdev *nd);
 /* Run fn(arg) on the back end's thread and wait for it (directly when
