@@ -77,6 +77,12 @@ def free_port():
     return p
 
 
+# The prompt after a command's END marker; job control's "Done" or a kernel
+# message may come between.
+def done(tag):
+    return tag + r"\r*\n(?:[^\n]*\n)*?[^\n]*avmm# "
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--avmm", required=True)
@@ -128,27 +134,27 @@ def main():
         c.expect(r"avmm: /init reached", a.timeout)
         c.expect(r"avmm# ", 120)
         c.send("cat /sys/class/net/eth0/address; cat /sys/class/net/eth0/operstate; echo ENDA")
-        out = c.expect(r"ENDA\r*\n[^\n]*avmm# ", 60)
+        out = c.expect(done("ENDA"), 60)
         check("52:54:00:12:34:56" in out, "eth0 has the default MAC 52:54:00:12:34:56")
         c.send("ip link set eth0 up; udhcpc -i eth0 -n -q -t 5 -T 2 -s /usr/share/udhcpc/default.script; ip -4 addr show eth0; ip route; echo ENDB")
-        out = c.expect(r"ENDB\r*\n[^\n]*avmm# ", 120)
+        out = c.expect(done("ENDB"), 120)
         check("inet 10.0.2.15/24" in out, "DHCP: eth0 got 10.0.2.15/24")
         check(re.search(r"default via 10\.0\.2\.2", out) is not None, "DHCP: default route via 10.0.2.2")
         check("dns=10.0.2.3" in out, "DHCP: DNS server 10.0.2.3")
         if a.transport == "pci":
             c.send("grep -c ITS-MSI.*virtio /proc/interrupts; grep virtio /proc/interrupts; echo ENDC")
-            out = c.expect(r"ENDC\r*\n[^\n]*avmm# ", 60)
+            out = c.expect(done("ENDC"), 60)
             check(re.search(r"ITS-MSI.*virtio\d+-(input|output)", out) is not None,
                   "virtio-net's queues use MSI-X through the ITS (/proc/interrupts)")
         t0 = time.monotonic()
         c.send("wget -q -O - http://10.0.2.2:%d/blob | sha256sum; echo ENDD" % http_port)
-        out = c.expect(r"ENDD\r*\n[^\n]*avmm# ", 300)
+        out = c.expect(done("ENDD"), 300)
         dt = time.monotonic() - t0
         check(want in out, "wget of a %d-byte file from the host: sha256 matches" % a.size)
         print("wget: %d bytes in %.2f s (%.2f MB/s, including the shell round trip)" % (a.size, dt, a.size / dt / 1e6))
         # A guest server behind hostfwd: nc answers one connection with a line.
         c.send("(echo avmm-guest-hello-$((6*7)) | nc -l -p 23 > /tmp/got) & sleep 1; echo ENDE")
-        c.expect(r"ENDE\r*\n[^\n]*avmm# ", 60)
+        c.expect(done("ENDE"), 60)
         reply = b""
         for _ in range(20):
             try:
@@ -168,7 +174,7 @@ def main():
             time.sleep(1)
         check(b"avmm-guest-hello-42" in reply, "host client through hostfwd reached the guest's server (%r)" % reply)
         c.send("sleep 1; cat /tmp/got; echo ENDF")
-        out = c.expect(r"ENDF\r*\n(?:[^\n]*\n)*?[^\n]*avmm# ", 60)  # job control's "Done" may come between
+        out = c.expect(done("ENDF"), 60)
         check("from-host" in out, "the guest's server got the host's line")
         c.send("poweroff -f")
         c.expect(r"(reboot: Power down|Power down)", 60)

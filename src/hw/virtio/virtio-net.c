@@ -197,8 +197,11 @@ static bool vnet_receive(void *opaque, const void *frame, size_t len)
 		n->st.rx_dropped++;
 		return true; /* no driver, no link: the frame is lost, as on a wire */
 	}
-	if (n->bl_count)
-		return backlog_add(n, frame, len);
+	if (n->bl_count) {
+		bh_rx(n); /* buffers may have come without a kick reaching us yet */
+		if (n->bl_count || !rx_usable(n))
+			return rx_usable(n) ? backlog_add(n, frame, len) : true;
+	}
 	int r = rx_one(n, frame, len);
 	if (r == 0)
 		return backlog_add(n, frame, len);
