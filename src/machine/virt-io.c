@@ -193,7 +193,8 @@ static int add_device(struct vm *vm, const struct vm_devopts *o, const struct vm
 }
 
 /* QEMU's default network: -nic user (virtio-net-pci on a user-mode
- * netdev "net0" with QEMU's addresses), MAC 52:54:00:12:34:56. */
+ * netdev "net0" with QEMU's addresses), MAC 52:54:00:12:34:56. A build
+ * without libslirp (the static cross build) has none, as QEMU's. */
 static int add_default_nic(struct vm *vm)
 {
 	static struct vm_devopts d; /* one machine per process; too big for the stack */
@@ -253,7 +254,7 @@ int virt_io_create(struct vm *vm, const struct vm_devopts *o)
 	for (unsigned i = 0; o && i < o->ndevices; i++)
 		if (add_device(vm, o, &o->devices[i]))
 			return -1;
-	if (o && o->default_nic && add_default_nic(vm))
+	if (o && o->default_nic && net_user_available() && add_default_nic(vm))
 		return -1;
 	return 0;
 }

@@ -161,3 +161,21 @@ bool netdev_deliver(struct netdev *nd, const void *frame, size_t len)
 		return true; /* no NIC: dropped, as on a cable to nowhere */
 	return nd->peer.receive(nd->peer.opaque, frame, len);
 }
+
+#ifndef AVMM_HAVE_SLIRP
+int net_slirp_open(struct netdev *nd, const struct netdev_opts *o)
+{
+	fprintf(stderr, "avmm: -netdev user,id=%s: this avmm was built without libslirp (no user-mode networking)\n",
+		o->id);
+	return -1;
+}
+#endif
+
+bool net_user_available(void)
+{
+#ifdef AVMM_HAVE_SLIRP
+	return true;
+#else
+	return false;
+#endif
+}

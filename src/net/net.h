@@ -109,6 +109,9 @@ void netdev_rx_ready(struct netdev *nd);
  * wants no more for now (see net_client). */
 bool netdev_deliver(struct netdev *nd, const void *frame, size_t len);
 
+/* Built with libslirp (-netdev user, the default NIC)? */
+bool net_user_available(void);
+
 /* Back end constructors (net/slirp.c, net/tap.c, net/vmnet.c): fill
  * nd->ops and nd->priv with the loop already created (not yet running).
  * 0, or -1 after one message. */
