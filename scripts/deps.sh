@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages avmm needs to build, run and test, if missing.
 set -euo pipefail
-pkgs=(meson ninja-build gcc pkg-config python3 libfdt-dev zlib1g-dev libjansson-dev
+pkgs=(meson ninja-build gcc pkg-config python3 libfdt-dev zlib1g-dev libjansson-dev libslirp-dev
       gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-user qemu-system-arm bc
       clang libclang-rt-14-dev e2fsprogs)
 missing=()

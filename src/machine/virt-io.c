@@ -10,6 +10,7 @@
 #include "hw/pci/pci-testdev.h"
 #include "hw/virtio/virtio-blk.h"
 #include "hw/virtio/virtio-mmio.h"
+#include "hw/virtio/virtio-net.h"
 #include "hw/virtio/virtio-pci.h"
 #include "hw/virtio/virtio-rng.h"
 #include "machine/fdt.h"
@@ -20,6 +21,8 @@ struct vio_dev {
 	enum vm_device_kind kind;
 	struct vblk *blk;
 	struct vrng *rng;
+	struct vnet *net;
+	struct netdev *nd;       /* the NIC's back end (its thread) */
 	struct virtio_pci *vpci;
 	struct pci_testdev *testdev;
 	int mmio_slot;           /* virtio-mmio transport index, -1 */
@@ -116,6 +119,16 @@ static struct virtio_dev *make_virtio(struct vm *vm, const struct vm_devopts *o,
 		}
 		return vblk_virtio(x->blk);
 	}
+	if (dv->kind == VMDEV_VIRTIO_NET_PCI || dv->kind == VMDEV_VIRTIO_NET_MMIO) {
+		x->nd = netdev_open(&o->netdevs[dv->netdev]);
+		if (!x->nd)
+			return NULL;
+		if (vnet_create(&vm->gmem, x->nd, dv->mac, &x->net)) {
+			fprintf(stderr, "avmm: cannot create the virtio-net device for %s\n", o->netdevs[dv->netdev].id);
+			return NULL;
+		}
+		return vnet_virtio(x->net);
+	}
 	if (vrng_create(&vm->gmem, &x->rng)) {
 		fprintf(stderr, "avmm: cannot create virtio-rng\n");
 		return NULL;
@@ -154,11 +167,13 @@ static int add_device(struct vm *vm, const struct vm_devopts *o, const struct vm
 	struct virtio_dev *vd = make_virtio(vm, o, dv, x);
 	if (!vd)
 		return -1;
-	bool pci = dv->kind == VMDEV_VIRTIO_BLK_PCI || dv->kind == VMDEV_VIRTIO_RNG_PCI;
+	bool pci = dv->kind == VMDEV_VIRTIO_BLK_PCI || dv->kind == VMDEV_VIRTIO_RNG_PCI || dv->kind == VMDEV_VIRTIO_NET_PCI;
 	if (pci) {
 		x->vpci = calloc(1, sizeof(*x->vpci));
-		const char *name = dv->kind == VMDEV_VIRTIO_BLK_PCI ? "virtio-blk-pci" : "virtio-rng-pci";
-		uint32_t cls = dv->kind == VMDEV_VIRTIO_BLK_PCI ? 0x018000 : 0x00ff00;
+		const char *name = dv->kind == VMDEV_VIRTIO_BLK_PCI ? "virtio-blk-pci"
+				   : dv->kind == VMDEV_VIRTIO_NET_PCI ? "virtio-net-pci" : "virtio-rng-pci";
+		uint32_t cls = dv->kind == VMDEV_VIRTIO_BLK_PCI ? 0x018000
+			       : dv->kind == VMDEV_VIRTIO_NET_PCI ? 0x020000 : 0x00ff00;
 		if (!x->vpci || virtio_pci_init(x->vpci, vd, name, cls)) {
 			fprintf(stderr, "avmm: cannot create %s\n", name);
 			return -1;
@@ -183,6 +198,25 @@ static int add_device(struct vm *vm, const struct vm_devopts *o, const struct vm
 bool virt_io_master_abort(struct vm *vm, uint64_t ipa)
 {
 	return vm->io && pci_host_in_window(&vm->io->pci, ipa);
+}
+
+/* QEMU's default network: -nic user (virtio-net-pci on a user-mode
+ * netdev "net0" with QEMU's addresses), MAC 52:54:00:12:34:56. A build
+ * without libslirp (the static cross build) has none, as QEMU's. */
+static int add_default_nic(struct vm *vm)
+{
+	static struct vm_devopts d; /* one machine per process; too big for the stack */
+	memset(&d, 0, sizeof(d));
+	netdev_opts_user_defaults(&d.netdevs[0]);
+	snprintf(d.netdevs[0].id, sizeof(d.netdevs[0].id), "net0");
+	d.nnetdevs = 1;
+	struct vm_device dv = { .kind = VMDEV_VIRTIO_NET_PCI, .drive = -1, .slot = -1, .netdev = 0 };
+	devopts_default_mac(0, dv.mac);
+	if (vm->io->ndev == VM_MAX_DEVICES) {
+		fprintf(stderr, "avmm: no room for the default NIC (give -nic none)\n");
+		return -1;
+	}
+	return add_device(vm, &d, &dv);
 }
 
 bool virt_io_wants_lpis(const struct vm *vm)
@@ -228,6 +262,8 @@ int virt_io_create(struct vm *vm, const struct vm_devopts *o)
 	for (unsigned i = 0; o && i < o->ndevices; i++)
 		if (add_device(vm, o, &o->devices[i]))
 			return -1;
+	if (o && o->default_nic && net_user_available() && add_default_nic(vm))
+		return -1;
 	return 0;
 }
 
@@ -283,6 +319,8 @@ void virt_io_destroy(struct vm *vm)
 		}
 		vblk_destroy(x->blk);
 		vrng_destroy(x->rng);
+		vnet_destroy(x->net);
+		netdev_close(x->nd);
 		if (x->testdev) {
 			pci_testdev_destroy(x->testdev);
 			free(x->testdev);

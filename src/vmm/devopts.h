@@ -12,10 +12,12 @@
 #include <stddef.h>
 
 #include "block/block.h"
+#include "net/net.h"
 
 #define VM_MAX_DRIVES 16
 #define VM_MAX_DEVICES 32
 #define DEVOPT_ID_MAX 32
+#define VM_MAX_NETDEVS 8
 
 enum drive_if { DRIVE_IF_VIRTIO, DRIVE_IF_NONE };
 
@@ -34,6 +36,8 @@ enum vm_device_kind {
 	VMDEV_VIRTIO_RNG_PCI,
 	VMDEV_VIRTIO_RNG_MMIO,
 	VMDEV_PCI_TESTDEV,
+	VMDEV_VIRTIO_NET_PCI,
+	VMDEV_VIRTIO_NET_MMIO,
 };
 
 struct vm_device {
@@ -43,6 +47,8 @@ struct vm_device {
 	int slot, fn;             /* PCI addr=SLOT[.FN]; -1: the first free slot */
 	char serial[21];
 	unsigned num_queues;      /* virtio-blk num-queues= (0: 1) */
+	int netdev;               /* virtio-net netdev=: index into netdevs, -1 for none */
+	uint8_t mac[6];           /* virtio-net mac= (52:54:00:12:34:56 + the NIC's index when not given) */
 };
 
 struct vm_devopts {
@@ -50,6 +56,15 @@ struct vm_devopts {
 	unsigned ndrives;
 	struct vm_device devices[VM_MAX_DEVICES];
 	unsigned ndevices;
+	/* -netdev, -nic (vmm/devopts.c); the NIC's back ends. */
+	struct netdev_opts netdevs[VM_MAX_NETDEVS];
+	unsigned nnetdevs;
+	unsigned nnics;           /* virtio-net devices so far (the default MAC's index) */
+	bool nic_none;            /* -nic none */
+	bool net_given;           /* any -netdev, -nic or virtio-net -device */
+	/* devopts_finish: no network options at all, so one -nic user (QEMU's
+	 * default): a user-mode netdev "net0" with a virtio-net-pci. */
+	bool default_nic;
 };
 
 /* Each returns 0, or -1 with one message in err. */
@@ -57,6 +72,12 @@ int devopts_drive(struct vm_devopts *o, const char *arg, char *err, size_t errle
 /* -hda FILE: -drive file=FILE,if=virtio. */
 int devopts_hda(struct vm_devopts *o, const char *file, char *err, size_t errlen);
 int devopts_device(struct vm_devopts *o, const char *arg, char *err, size_t errlen);
+/* -netdev user|tap|vmnet-shared|vmnet-host|vmnet-bridged,id=ID,...
+ * -nic none | -nic user|tap|...[,model=virtio-net-pci|virtio-net-device][,mac=..][,netdev opts] */
+int devopts_netdev(struct vm_devopts *o, const char *arg, char *err, size_t errlen);
+int devopts_nic(struct vm_devopts *o, const char *arg, char *err, size_t errlen);
+/* The default NIC's (or -nic's) MAC: 52:54:00:12:34:56 plus the index. */
+void devopts_default_mac(unsigned index, uint8_t mac[6]);
 /* After the whole command line: every if=virtio drive gets its
  * virtio-blk-pci, every drive= names a drive used once. */
 int devopts_finish(struct vm_devopts *o, char *err, size_t errlen);

@@ -57,6 +57,12 @@ static void usage(FILE *f)
 		"                      a QMP socket (several allowed; wait=on, the default, waits for a first\n"
 		"                      client before the guest starts)\n"
 		"  -monitor unix:PATH,server=on,wait=off | tcp:...  the human monitor on a socket\n"
+		"  -nic user[,hostfwd=tcp::HOSTPORT-:GUESTPORT][,model=virtio-net-pci|virtio-net-device][,mac=..]\n"
+		"                      a NIC on user-mode networking (libslirp: guest 10.0.2.15 by DHCP,\n"
+		"                      gateway 10.0.2.2 = the host's loopback, DNS 10.0.2.3); the default\n"
+		"                      when no network option is given. -nic none: no NIC\n"
+		"  -netdev user|tap|vmnet-shared|vmnet-host|vmnet-bridged,id=ID[,...]  a back end for\n"
+		"                      -device virtio-net-pci|virtio-net-device,netdev=ID[,mac=..]\n"
 		"  --stats             print execution counters at exit\n"
 		"  -h, --help          this text\n"
 		"\n"
@@ -227,7 +233,7 @@ static struct monitor_opts mon_opts;
 
 static int parse(int argc, char **argv, struct vm_opts *o)
 {
-	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA, O_NAME, O_QMP, O_MONITOR };
+	enum { O_STATS = 256, O_NOREBOOT, O_NOGRAPHIC, O_CPU, O_DRIVE, O_HDA, O_NAME, O_QMP, O_MONITOR, O_NETDEV, O_NIC };
 	static const struct option lo[] = {
 		{ "machine", required_argument, 0, 'M' }, { "kernel", required_argument, 0, 'k' },
 		{ "initrd", required_argument, 0, 'i' },  { "append", required_argument, 0, 'a' },
@@ -240,6 +246,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		{ "drive", required_argument, 0, O_DRIVE }, { "hda", required_argument, 0, O_HDA },
 		{ "name", required_argument, 0, O_NAME }, { "qmp", required_argument, 0, O_QMP },
 		{ "monitor", required_argument, 0, O_MONITOR },
+		{ "netdev", required_argument, 0, O_NETDEV }, { "nic", required_argument, 0, O_NIC },
 		{ 0, 0, 0, 0 },
 	};
 	static struct vm_devopts devopts;
@@ -307,6 +314,14 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 				break;
 			}
 			if (devopts_device(o->devopts, optarg, err, sizeof(err))) {
+				fprintf(stderr, "avmm: %s\n", err);
+				return -1;
+			}
+			break;
+		case O_NETDEV:
+		case O_NIC:
+			if (ch == O_NETDEV ? devopts_netdev(o->devopts, optarg, err, sizeof(err))
+					   : devopts_nic(o->devopts, optarg, err, sizeof(err))) {
 				fprintf(stderr, "avmm: %s\n", err);
 				return -1;
 			}
