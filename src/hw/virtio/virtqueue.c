@@ -254,7 +254,8 @@ int vq_load(struct virtqueue *vq, const struct vq_state *s)
 	return 0;
 }
 
-size_t vq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+/* Copy between a buffer and the iovecs from byte `skip` of them on. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t skip, uint8_t *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 	for (unsigned i = 0; i < n && done < len; i++) {
@@ -264,26 +265,23 @@ size_t vq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf
 			continue;
 		}
 		size_t k = l - skip < len - done ? l - skip : len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, k);
+		uint8_t *p = (uint8_t *)iov[i].iov_base + skip;
+		if (to_iov)
+			memcpy(p, buf + done, k);
+		else
+			memcpy(buf + done, p, k);
 		done += k;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t vq_iov_to_buf(const struct iovec *iov, unsigned n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, false);
+}
+
 size_t vq_iov_from_buf(const struct iovec *iov, unsigned n, size_t skip, const void *buf, size_t len)
 {
-	size_t done = 0;
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len;
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		size_t k = l - skip < len - done ? l - skip : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, k);
-		done += k;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, n, skip, (uint8_t *)buf, len, true);
 }
