@@ -39,8 +39,6 @@ void gmem_mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len)
 		h->fn(h->opaque, gpa, len);
 }
 
-static void mark_dirty(struct guest_mem *m, uint64_t gpa, uint64_t len) { gmem_mark_dirty(m, gpa, len); }
-
 /* The region holding gpa, or NULL (a handful of regions: binary search is
  * not worth it). */
 static const struct gmem_region *find(const struct guest_mem *m, uint64_t gpa)
@@ -57,7 +55,7 @@ void *gmem_ptr(struct guest_mem *m, uint64_t gpa, uint64_t len, bool write)
 	if (!r || !len || len > r->size - (gpa - r->gpa) || (write && r->readonly))
 		return NULL;
 	if (write)
-		mark_dirty(m, gpa, len);
+		gmem_mark_dirty(m, gpa, len);
 	return r->host + (gpa - r->gpa);
 }
 
@@ -123,7 +121,7 @@ int gmem_write(struct guest_mem *m, uint64_t gpa, const void *src, size_t len)
 	struct copy_ctx c = { (uint8_t *)src, true };
 	int r = walk(m, gpa, len, true, copy_piece, &c);
 	if (!r && len)
-		mark_dirty(m, gpa, len);
+		gmem_mark_dirty(m, gpa, len);
 	return r;
 }
 
@@ -148,6 +146,6 @@ int gmem_iov(struct guest_mem *m, uint64_t gpa, uint64_t len, bool write, struct
 	if (r)
 		return r;
 	if (write && len)
-		mark_dirty(m, gpa, len);
+		gmem_mark_dirty(m, gpa, len);
 	return (int)c.n;
 }

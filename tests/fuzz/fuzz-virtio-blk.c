@@ -60,6 +60,24 @@ static void desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16
 	memcpy(p + 14, &next, 2);
 }
 
+/* What a driver does to bring the device up: features, queue 0, DRIVER_OK. */
+static void driver_up(void)
+{
+	wr(VMMIO_STATUS, 3);
+	wr(VMMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VMMIO_DRIVER_FEATURES, (1u << 9) | (1u << 13) | (1u << 14));
+	wr(VMMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VMMIO_DRIVER_FEATURES, 1);
+	wr(VMMIO_STATUS, 11);
+	wr(VMMIO_QUEUE_SEL, 0);
+	wr(VMMIO_QUEUE_NUM, QSZ);
+	wr(VMMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
+	wr(VMMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
+	wr(VMMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
+	wr(VMMIO_QUEUE_READY, 1);
+	wr(VMMIO_STATUS, 15);
+}
+
 static void setup(void)
 {
 	gmem_init(&gm);
@@ -80,19 +98,7 @@ static void setup(void)
 	if (vblk_create(b, &gm, &c, &v))
 		fail();
 	virtio_mmio_init(&t, vblk_virtio(v), (struct irq_line){ line, NULL, 0 }, 0);
-	wr(VMMIO_STATUS, 3);
-	wr(VMMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VMMIO_DRIVER_FEATURES, (1u << 9) | (1u << 13) | (1u << 14));
-	wr(VMMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VMMIO_DRIVER_FEATURES, 1);
-	wr(VMMIO_STATUS, 11);
-	wr(VMMIO_QUEUE_SEL, 0);
-	wr(VMMIO_QUEUE_NUM, QSZ);
-	wr(VMMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
-	wr(VMMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
-	wr(VMMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
-	wr(VMMIO_QUEUE_READY, 1);
-	wr(VMMIO_STATUS, 15);
+	driver_up();
 }
 
 static bool wait_used(uint16_t want)
@@ -161,19 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			virtio_mmio_init(&t, vblk_virtio(v), (struct irq_line){ line, NULL, 0 }, 0);
 			memset(ram, 0, 0x10000);
 			nreq = 0;
-			wr(VMMIO_STATUS, 3);
-			wr(VMMIO_DRIVER_FEATURES_SEL, 0);
-			wr(VMMIO_DRIVER_FEATURES, (1u << 9) | (1u << 13) | (1u << 14));
-			wr(VMMIO_DRIVER_FEATURES_SEL, 1);
-			wr(VMMIO_DRIVER_FEATURES, 1);
-			wr(VMMIO_STATUS, 11);
-			wr(VMMIO_QUEUE_SEL, 0);
-			wr(VMMIO_QUEUE_NUM, QSZ);
-			wr(VMMIO_QUEUE_DESC_LOW, (uint32_t)DESC);
-			wr(VMMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL);
-			wr(VMMIO_QUEUE_DEVICE_LOW, (uint32_t)USED);
-			wr(VMMIO_QUEUE_READY, 1);
-			wr(VMMIO_STATUS, 15);
+			driver_up();
 			continue;
 		}
 		nreq++;
